@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up of the toolkit into .venv (CPU machine, no CUDA packages).
+#   bash scripts/install.sh
+# Order matters (docs/install.md):
+#   1. torch pinned to the CPU wheel first, so nothing later pulls a multi-GB CUDA build;
+#   2. everything else with torch held by a constraint;
+#   3. last, one OpenCV wheel that satisfies both scenedetect (cv2) and mediapipe (cv2 contrib).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${UVC_VENV:-$root/.venv}"
+py="${PYTHON:-python3}"
+stamp="$venv/.uvc-install-stamp"
+want="$(cat "$root/requirements.txt" "$root/scripts/install.sh" "$root/pyproject.toml" | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "[install] $venv is up to date"; exit 0
+fi
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+"${pip[@]}" --upgrade pip
+echo "[install] torch (CPU)"
+"${pip[@]}" "torch==2.13.0"
+echo "torch==2.13.0" > "$venv/constraints.txt"
+echo "[install] requirements"
+"${pip[@]}" -c "$venv/constraints.txt" -r "$root/requirements.txt"
+echo "[install] OpenCV (one cv2 for scenedetect and mediapipe)"
+"${pip[@]}" --force-reinstall --no-deps "opencv-contrib-python-headless==5.0.0.93"
+echo "[install] the toolkit (editable)"
+"${pip[@]}" --no-deps -e "$root"
+echo "$want" > "$stamp"
+echo "[install] done: $venv"
