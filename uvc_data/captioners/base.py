@@ -1,0 +1,159 @@
+"""The Captioner interface, its config, frame sampling, caption cleaning, and the pipeline step."""
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from uvc_data.errors import ConfigError, UnknownNameError
+from uvc_data.sample import Sample
+from uvc_data.steps.base import SampleStep
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT = (
+    "Describe this video in one or two sentences: the main subjects and their appearance, what they do, "
+    "the setting, and the camera motion. Do not start with 'The video'."
+)
+
+
+@dataclass
+class CaptionConfig:
+    backend: Literal["sidecar", "transformers", "openai"] = "sidecar"
+    prompt: str = DEFAULT_PROMPT
+    # frames shown to the model: sampled at `sample_fps` (Cosmos-Curate uses 2 fps windows), at most `max_frames`,
+    # downscaled so that width × height ≤ max_pixels
+    sample_fps: float = 2.0
+    max_frames: int = 8
+    max_pixels: int = 640 * 360
+    min_words: int = 3  # a shorter caption is an empty/fragmentary one: the clip is rejected with that reason
+    max_new_tokens: int = 128
+    # transformers backend: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
+    model_path: str | None = None
+    device: str = "cpu"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    # openai backend: base URL of an OpenAI-compatible server (e.g. vLLM) and the served model name
+    endpoint: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 120.0
+    retries: int = 2
+    # sidecar backend: where to look, relative to each input (see docs/captions.md)
+    sidecar_names: list[str] = field(default_factory=lambda: ["{stem}.txt", "{stem}.captions.json", "captions.jsonl"])
+
+    def validate(self) -> None:
+        if self.backend == "transformers" and not self.model_path:
+            raise ConfigError("caption.model_path", "the transformers captioner needs a local model directory")
+        if self.backend == "openai" and not (self.endpoint and self.model):
+            raise ConfigError("caption.endpoint", "the openai captioner needs `endpoint` (base URL) and `model`")
+        if self.sample_fps <= 0 or self.max_frames < 1:
+            raise ConfigError("caption.sample_fps", "sample_fps must be > 0 and max_frames ≥ 1")
+
+
+@dataclass(frozen=True)
+class CaptionContext:
+    """Where a clip comes from: the sidecar backend looks its caption up by this."""
+
+    source: str
+    start_s: float
+    end_s: float
+
+
+class Captioner(ABC):
+    name = "captioner"
+
+    def __init__(self, cfg: CaptionConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        """Load models / open clients once per worker."""
+
+    @abstractmethod
+    def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
+        """frames (T, H, W, 3) uint8 → caption (may be empty when the backend has none)."""
+
+
+def sample_frames(frames: np.ndarray, fps: float, sample_fps: float, max_frames: int, max_pixels: int) -> np.ndarray:
+    """Pick frames at `sample_fps` (evenly, at most `max_frames`) and downscale to ≤ max_pixels. (T', H', W', 3)."""
+    import cv2
+
+    n = frames.shape[0]
+    want = int(min(max_frames, max(1, round(n / max(fps, 1e-6) * sample_fps))))
+    idx = np.unique(np.linspace(0, n - 1, want).round().astype(int))
+    picked = frames[idx]
+    h, w = picked.shape[1:3]
+    scale = min(1.0, (max_pixels / float(h * w)) ** 0.5)
+    if scale < 1.0:
+        nh, nw = max(2, int(h * scale) // 2 * 2), max(2, int(w * scale) // 2 * 2)
+        picked = np.stack([cv2.resize(f, (nw, nh), interpolation=cv2.INTER_AREA) for f in picked])
+    return picked
+
+
+_LEADS = re.compile(r"^(the|this) (video|clip|footage) (shows|depicts|features|captures)\s+", re.IGNORECASE)
+
+
+def clean_caption(text: str) -> str:
+    """Collapse whitespace, drop chat artefacts and a leading 'The video shows', capitalise."""
+    text = re.sub(r"<\|[^|>]*\|>", " ", text)
+    text = " ".join(text.replace("\n", " ").split()).strip().strip('"').strip()
+    text = _LEADS.sub("", text)
+    return text[:1].upper() + text[1:] if text else text
+
+
+def build_captioner(cfg: CaptionConfig) -> Captioner:
+    from uvc_data.captioners.hf_vlm import TransformersCaptioner
+    from uvc_data.captioners.openai_compat import OpenAICaptioner
+    from uvc_data.captioners.sidecar import SidecarCaptioner
+
+    backends: dict[str, type[Captioner]] = {
+        "sidecar": SidecarCaptioner,
+        "transformers": TransformersCaptioner,
+        "openai": OpenAICaptioner,
+    }
+    if cfg.backend not in backends:
+        raise ConfigError("caption.backend", str(UnknownNameError("captioner", cfg.backend, list(backends))))
+    cfg.validate()
+    return backends[cfg.backend](cfg)
+
+
+class CaptionStep(SampleStep):
+    """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded."""
+
+    name = "caption"
+
+    def __init__(self, cfg: CaptionConfig, captioner: Captioner | None = None):
+        super().__init__()
+        self.cfg = cfg
+        self.captioner = captioner or build_captioner(cfg)
+        self._ready = False
+
+    def setup(self) -> None:
+        if not self._ready:
+            self.captioner.setup()
+            self._ready = True
+
+    def process(self, sample: Sample) -> Sample:
+        if not sample.tasks or sample.frames is None:
+            return sample
+        self.setup()
+        p = sample.provenance
+        try:
+            text = clean_caption(self.captioner.caption(sample.frames, sample.fps, CaptionContext(p.source, p.start_s, p.end_s)))
+        except Exception as exc:  # one clip's failure never stops the run
+            log.warning("caption failed for %s: %s", sample.key, exc)
+            self.stats["error"] += 1
+            sample.reject("clip", f"caption error: {type(exc).__name__}: {exc}")
+            return sample
+        sample.prompt = text
+        words = len(text.split())
+        sample.signals["caption_words"] = float(words)
+        if words < self.cfg.min_words:
+            self.stats["too_short"] += 1
+            sample.reject("clip", f"caption empty or fragmentary ({words} words < caption.min_words={self.cfg.min_words})")
+        else:
+            self.stats["captioned"] += 1
+        return sample

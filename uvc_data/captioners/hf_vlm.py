@@ -1,0 +1,73 @@
+"""Vision-language captioners through transformers, from a local directory: Qwen2.5-VL, Qwen3-VL, InternVL (HF format),
+or any AutoModelForImageTextToText whose AutoProcessor loads.
+
+The clip goes in as a video when the processor has a video processor (Qwen-VL, InternVL on a machine with torchvision),
+otherwise as its sampled frames, each an image. Frames are sampled and resized here (sample_fps, max_frames,
+max_pixels) and the processor does the model-specific rest, so qwen-vl-utils is not needed.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from uvc_data.captioners.base import CaptionContext, Captioner, sample_frames
+from uvc_data.errors import MissingDependencyError, MissingWeightsError
+from uvc_data.imports import available, require
+
+log = logging.getLogger(__name__)
+
+
+class TransformersCaptioner(Captioner):
+    name = "transformers"
+
+    def setup(self) -> None:
+        if getattr(self, "model", None) is not None:
+            return
+        path = Path(self.cfg.model_path or "")
+        if not (path / "config.json").is_file():
+            raise MissingWeightsError(
+                "the captioning model (caption.model_path)", [str(path)],
+                "download a vision-language model in Hugging Face format (e.g. Qwen/Qwen2.5-VL-7B-Instruct, "
+                "Qwen/Qwen3-VL-8B-Instruct, OpenGVLab/InternVL3-8B-hf) to a folder and set caption.model_path to it, "
+                "or use caption.backend=openai with a vLLM server, or caption.backend=sidecar")
+        transformers = require("transformers", purpose="the transformers captioner")
+        torch = require("torch")
+        try:
+            self.processor = transformers.AutoProcessor.from_pretrained(str(path))
+        except (ImportError, ValueError, OSError) as exc:
+            if "torchvision" in str(exc).lower() or "Torchvision" in str(exc):
+                raise MissingDependencyError(
+                    f"the processor in {path} needs torchvision (its video processor): install the torchvision that "
+                    f"matches your torch (pip install torchvision==<matching version>); on CPU-only machines use "
+                    f"caption.backend=openai or sidecar. ({exc})") from exc
+            raise
+        dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[self.cfg.dtype]
+        self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype).to(self.cfg.device).eval()
+        self.video_mode = getattr(self.processor, "video_processor", None) is not None
+        log.info("captioner %s loaded (%s input)", path, "video" if self.video_mode else "frames as images")
+
+    def _inputs(self, frames: np.ndarray, fps: float):
+        from PIL import Image
+
+        c = self.cfg
+        picked = sample_frames(frames, fps, c.sample_fps, c.max_frames, c.max_pixels)
+        if self.video_mode:
+            content = [{"type": "video"}, {"type": "text", "text": c.prompt}]
+            text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+            return self.processor(text=[text], videos=[picked], return_tensors="pt")
+        images = [Image.fromarray(f) for f in picked]
+        content = [{"type": "image"} for _ in images] + [{"type": "text", "text": c.prompt}]
+        text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+        return self.processor(text=[text], images=images, return_tensors="pt")
+
+    def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
+        import torch
+
+        self.setup()
+        inputs = self._inputs(frames, fps).to(self.cfg.device)
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, max_new_tokens=self.cfg.max_new_tokens, do_sample=False)
+        new = out[:, inputs["input_ids"].shape[1]:]
+        return self.processor.batch_decode(new, skip_special_tokens=True)[0]
