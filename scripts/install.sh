@@ -10,7 +10,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${UVC_VENV:-$root/.venv}"
 py="${PYTHON:-python3}"
 stamp="$venv/.uvc-install-stamp"
-want="$(cat "$root/requirements.txt" "$root/scripts/install.sh" "$root/pyproject.toml" | sha256sum | cut -c1-16)"
+want="$(cat "$root/requirements.txt" "$root/scripts/install.sh" "$root/scripts/install_browser.sh" "$root/pyproject.toml" | sha256sum | cut -c1-16)"
+# headless Chromium + driver for the leaderboard's browser test (Debian packages; idempotent, fast when present)
+bash "$root/scripts/install_browser.sh"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "[install] $venv is up to date"; exit 0
 fi

@@ -1,0 +1,62 @@
+"""The leaderboard's own view of one results file: what the tables and plots need, nothing more.
+
+Only `leaderboard.adapter` reads the results schema (uvc_bench.results) and builds these; every other module of the
+leaderboard reads these types, so a schema change touches one file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DimValue:
+    """One VBench dimension as scored: raw value on VBench's scale (a fraction), its normalised score, and the metric
+    backend that produced it. Values from different backends are never compared in one column."""
+
+    raw: float
+    normalized: float | None
+    backend: str
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task of a run: its Normalized Average (%), dimensions, condition-fidelity measures and case count."""
+
+    task: str
+    na: float | None
+    na_dimensions: tuple[str, ...] = ()
+    dimensions: dict[str, DimValue] = field(default_factory=dict)
+    fidelity: dict[str, float] = field(default_factory=dict)
+    num_cases: int = 0
+    num_scored: int = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One run of one model with one set of settings (one results file).
+
+    settings: the settings that tell runs of one model apart (steps, guidance, shift, seed, size, the model's own).
+    na_convention: "vace" (÷ n) or "vbench" (÷ Σ w); NAs of different conventions never share a column.
+    na_dimensions: the dimensions the overall NA averages (their backends are in `dimensions`).
+    suite: the suite's hash; overall NAs of different suites never share a column.
+    details: everything else worth showing on the model page, as titled sections of name → text.
+    """
+
+    model: str
+    settings: dict[str, str | int | float | bool | None]
+    nfe: int | None
+    seconds_per_video: float | None
+    na: float | None
+    na_convention: str
+    na_dimensions: tuple[str, ...]
+    dimensions: dict[str, DimValue]
+    tasks: dict[str, TaskView]
+    source: str
+    suite: str = ""
+    details: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple:
+        """Deterministic order: model, then NFE, then the settings' text, then the source path."""
+        return (self.model, self.nfe if self.nfe is not None else -1,
+                sorted((k, str(v)) for k, v in self.settings.items()), self.source)
