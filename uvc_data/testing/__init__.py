@@ -1,0 +1,1 @@
+"""Synthetic inputs for tests and benchmarks: videos with known hard cuts (synth) and a broken corpus (broken)."""

@@ -1,0 +1,203 @@
+"""Stream an input's frames once, decoded with threads and scaled to the working size inside the decoder.
+
+Frames come out one at a time as (index, time in seconds from the first frame, RGB at the working size); nothing
+holds the whole video. Rotation (display matrix), non-square pixels and the fit policy (crop / pad / stretch) are
+applied so frames are in displayed orientation. Decoder failures, corrupt frames and truncation raise BadInputError.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, Literal
+
+import av
+import numpy as np
+
+from uvc_data.errors import BadInputError, ConfigError
+from uvc_data.video.probe import SizeLimits, VideoInfo, probe
+
+Fit = Literal["crop", "pad", "stretch"]
+INTERPOLATIONS = ("area", "bilinear", "bicubic", "fast_bilinear", "lanczos")
+
+
+@dataclass
+class DecodeConfig:
+    """How inputs are decoded. width/height: the working size (even, for H.264 yuv420p shards)."""
+
+    width: int = 832
+    height: int = 480
+    fit: Fit = "crop"  # crop: scale to cover, centre-crop; pad: scale to fit, black bars; stretch: ignore aspect
+    threads: int = 0  # decoder threads; 0 = FFmpeg picks (all cores)
+    interpolation: str = "area"  # swscale filter for the downscale: area | bilinear | bicubic | fast_bilinear | lanczos
+    min_src_side: int = 16  # smaller sources are rejected (BadInputError)
+    max_src_pixels: int = 8192 * 4352  # larger sources are rejected (BadInputError)
+    max_corrupt_frames: int = 0  # frames the decoder flags corrupt (concealed errors) tolerated per input
+    min_decoded_ratio: float = 0.9  # decoded / header frame count below this = truncated (BadInputError)
+
+    def validate(self) -> None:
+        for name in ("width", "height"):
+            v = getattr(self, name)
+            if v < 2 or v % 2:
+                raise ConfigError(f"decode.{name}", f"{v} must be an even number ≥ 2 (H.264 yuv420p needs even sizes)")
+        if self.fit not in ("crop", "pad", "stretch"):
+            raise ConfigError("decode.fit", f"{self.fit!r} is not one of crop, pad, stretch")
+        if self.threads < 0:
+            raise ConfigError("decode.threads", f"{self.threads} must be ≥ 0 (0 = automatic)")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ConfigError("decode.interpolation", f"{self.interpolation!r} is not one of {list(INTERPOLATIONS)}")
+        if self.min_src_side < 1:
+            raise ConfigError("decode.min_src_side", f"{self.min_src_side} must be ≥ 1")
+        if self.max_src_pixels < self.min_src_side ** 2:
+            raise ConfigError("decode.max_src_pixels", f"{self.max_src_pixels} is below min_src_side² ")
+        if self.max_corrupt_frames < 0:
+            raise ConfigError("decode.max_corrupt_frames", f"{self.max_corrupt_frames} must be ≥ 0")
+        if not 0.0 <= self.min_decoded_ratio <= 1.0:
+            raise ConfigError("decode.min_decoded_ratio", f"{self.min_decoded_ratio} must be in [0, 1]")
+
+    @property
+    def limits(self) -> SizeLimits:
+        return SizeLimits(min_side=self.min_src_side, max_pixels=self.max_src_pixels)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How one coded frame becomes a working frame: scale (in coded orientation), rotate, then crop or pad."""
+
+    scale_w: int  # reformat size, coded orientation
+    scale_h: int
+    quarter_turns: int  # np.rot90 k (counter-clockwise) applied after scaling
+    crop: tuple[int, int, int, int]  # (top, left, height, width) in the rotated scaled frame
+    pad: tuple[int, int]  # (top, left) offsets of the scaled frame on the black working canvas
+    out_w: int
+    out_h: int
+    display_w: int  # source size as displayed (rotation and pixel aspect applied)
+    display_h: int
+
+
+def quarter_turns(rotation: float) -> int:
+    """Display-matrix rotation (degrees counter-clockwise, FFmpeg convention) → np.rot90 k in 0..3."""
+    return int(round(rotation / 90.0)) % 4
+
+
+def plan_geometry(coded_w: int, coded_h: int, sample_aspect: float, rotation: float, cfg: DecodeConfig) -> Geometry:
+    """Pure geometry: the reformat size and crop/pad that map a coded frame onto the cfg.width × cfg.height canvas."""
+    k = quarter_turns(rotation)
+    disp_w = max(1, int(round(coded_w * (sample_aspect or 1.0))))
+    disp_h = coded_h
+    if k % 2:
+        disp_w, disp_h = disp_h, disp_w
+    out_w, out_h = cfg.width, cfg.height
+    if cfg.fit == "stretch":
+        sw, sh = out_w, out_h
+    else:
+        pick = max if cfg.fit == "crop" else min
+        s = pick(out_w / disp_w, out_h / disp_h)
+        sw, sh = (max(out_w, math.ceil(disp_w * s - 1e-6)), max(out_h, math.ceil(disp_h * s - 1e-6))) \
+            if cfg.fit == "crop" else (min(out_w, max(1, round(disp_w * s))), min(out_h, max(1, round(disp_h * s))))
+    crop = ((sh - out_h) // 2, (sw - out_w) // 2, out_h, out_w) if cfg.fit == "crop" else (0, 0, sh, sw)
+    pad = ((out_h - sh) // 2, (out_w - sw) // 2) if cfg.fit == "pad" else (0, 0)
+    # the reformat happens before rotation: swap back to coded orientation
+    scale_w, scale_h = (sh, sw) if k % 2 else (sw, sh)
+    return Geometry(scale_w, scale_h, k, crop, pad, out_w, out_h, disp_w, disp_h)
+
+
+def apply_geometry(scaled: np.ndarray, geom: Geometry) -> np.ndarray:
+    """(scale_h, scale_w, 3) scaled frame → (out_h, out_w, 3) working frame (rotate, then crop or pad)."""
+    img = np.rot90(scaled, k=geom.quarter_turns) if geom.quarter_turns else scaled
+    top, left, h, w = geom.crop
+    img = img[top:top + h, left:left + w]
+    if img.shape[:2] != (geom.out_h, geom.out_w):
+        canvas = np.zeros((geom.out_h, geom.out_w, 3), np.uint8)
+        pt, pl = geom.pad
+        canvas[pt:pt + img.shape[0], pl:pl + img.shape[1]] = img
+        return canvas
+    return np.ascontiguousarray(img)
+
+
+@dataclass
+class DecodedFrame:
+    index: int  # decode order position among kept frames
+    time_s: float  # presentation time, seconds from the first frame
+    rgb: np.ndarray  # (out_h, out_w, 3) uint8
+    duration_s: float | None = None  # the frame's own duration when the container stores it
+
+
+class VideoReader:
+    """Iterate one input's frames at the working size. Probes on construction (BadInputError when unusable).
+
+    After the first frame, `geometry` and `rotation` are known; after iteration, `frames_decoded`, `corrupt_frames`
+    and `dropped_frames` (non-increasing timestamps) describe what happened.
+    """
+
+    def __init__(self, path: str, cfg: DecodeConfig, info: VideoInfo | None = None):
+        self.path = str(path)
+        self.cfg = cfg
+        self.info = info or probe(self.path, cfg.limits)
+        self.geometry: Geometry | None = None
+        self.rotation = 0
+        self.frames_decoded = 0
+        self.corrupt_frames = 0
+        self.dropped_frames = 0
+        self._interp = cfg.interpolation.upper()
+
+    def _where(self, index: int, time_s: float | None) -> str:
+        when = f", t≈{time_s:.2f}s" if time_s is not None else ""
+        return f"{self.path}: frame {index}{when}"
+
+    def __iter__(self) -> Iterator[DecodedFrame]:
+        t_first: float | None = None
+        t_prev = -math.inf
+        time_s: float | None = None
+        try:
+            with av.open(self.path, metadata_errors="ignore") as container:
+                stream = next(s for s in container.streams.video
+                              if not s.disposition & av.stream.Disposition.attached_pic)
+                stream.thread_type = "AUTO"
+                stream.codec_context.thread_count = self.cfg.threads
+                fallback_dt = 1.0 / self.info.fps if self.info.fps > 0 else 1.0 / 30.0
+                for frame in container.decode(stream):
+                    if frame.is_corrupt:
+                        self.corrupt_frames += 1
+                        if self.corrupt_frames > self.cfg.max_corrupt_frames:
+                            raise BadInputError(
+                                f"{self._where(self.frames_decoded, time_s)}: the decoder reports corrupt frames "
+                                f"({self.corrupt_frames} > decode.max_corrupt_frames={self.cfg.max_corrupt_frames}):"
+                                " the file is damaged (raise decode.max_corrupt_frames to keep concealed frames)")
+                    raw_t = frame.time
+                    if raw_t is None:
+                        raw_t = (t_prev + fallback_dt) if t_first is not None and t_prev > -math.inf else 0.0
+                        raw_t = raw_t + (t_first or 0.0)
+                    if t_first is None:
+                        t_first = raw_t
+                    time_s = raw_t - t_first
+                    if time_s <= t_prev:
+                        self.dropped_frames += 1  # a repeated or backwards timestamp: not a new picture in time
+                        continue
+                    t_prev = time_s
+                    rgb = self._convert(frame)
+                    dur = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else None
+                    yield DecodedFrame(self.frames_decoded, time_s, rgb, dur)
+                    self.frames_decoded += 1
+        except BadInputError:
+            raise
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise BadInputError(f"{self._where(self.frames_decoded, time_s)}: decoding failed "
+                                f"({type(exc).__name__}: {exc}): the file is damaged") from exc
+        self._check_complete()
+
+    def _convert(self, frame: av.VideoFrame) -> np.ndarray:
+        if self.geometry is None:
+            self.rotation = int(frame.rotation)
+            self.geometry = plan_geometry(frame.width, frame.height, self.info.sample_aspect, self.rotation, self.cfg)
+        g = self.geometry
+        scaled = frame.to_ndarray(width=g.scale_w, height=g.scale_h, format="rgb24", interpolation=self._interp)
+        return apply_geometry(scaled, g)
+
+    def _check_complete(self) -> None:
+        n = self.frames_decoded
+        if n == 0:
+            raise BadInputError(f"{self.path}: no decodable video frames: the file is empty or damaged")
+        expected = self.info.num_frames
+        if expected and n < self.cfg.min_decoded_ratio * expected:
+            raise BadInputError(f"{self.path}: truncated: decoded {n} of the {expected} frames its headers list "
+                                f"(below decode.min_decoded_ratio={self.cfg.min_decoded_ratio}): re-download the file")
