@@ -29,22 +29,27 @@ SCHEMA = "uvc-sample/1"
 MASK_KEYS = (OUTPAINT_MASK, INPAINT_MASK)
 
 
-def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast") -> dict[str, bytes | str]:
-    """Sample → {member extension: bytes}, ready for a tar writer (plus "__key__")."""
+def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threads: int = 0) -> dict[str, bytes | str]:
+    """Sample → {member extension: bytes}, ready for a tar writer (plus "__key__").
+
+    `threads` is x264's thread count (0 = auto). x264's output depends on it: pass a fixed count for bytes that do
+    not depend on the machine (the build writer does).
+    """
     if sample.frames is None:
         raise BadInputError(f"sample {sample.key}: no frames to write")
     if "." in sample.key:
         raise BadInputError(f"sample key {sample.key!r} contains a dot: WebDataset would split it")
     out: dict[str, bytes | str] = {"__key__": sample.key}
-    out["mp4"] = encode_video(sample.frames, sample.fps, crf=crf, preset=preset)
+    out["mp4"] = encode_video(sample.frames, sample.fps, crf=crf, preset=preset, threads=threads)
     out["txt"] = sample.prompt.encode("utf-8")
     kinds: dict[str, str] = {}
     for name, value in sorted(sample.conditions.items()):
         if name in CONTROL_CONDITIONS:
-            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=crf, preset=preset)
+            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=crf, preset=preset, threads=threads)
             kinds[name] = "video"
         elif name in MASK_KEYS:
-            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=0, preset="ultrafast")
+            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=0, preset="ultrafast",
+                                              threads=threads)
             kinds[name] = "mask"
         elif name == REF_IMAGES:
             for i, img in enumerate(value):

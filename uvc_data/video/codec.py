@@ -29,6 +29,7 @@ def encode_video(
     """(T, H, W, 3) or (T, H, W) uint8 → H.264 MP4 bytes (yuv420p; H and W must be even).
 
     Masks (T, H, W) are written as gray frames; use crf=0 for them so 0/255 survive exactly.
+    Reproducible: the same frames, settings and a fixed `threads` (> 0) give the same bytes.
     """
     if frames.dtype != np.uint8:
         raise BadInputError(f"encode_video wants uint8 frames, got {frames.dtype}")
@@ -43,7 +44,9 @@ def encode_video(
     with av.open(buf, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=_fps_fraction(fps))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset}
+        # mbtree=0: x264's macroblock-tree rate control makes the bytes differ from one encode of the same frames to
+        # the next; without it (and with a fixed thread count) encoding is reproducible, which resumable builds need.
+        stream.options = {"crf": str(crf), "preset": preset, "x264-params": "mbtree=0"}
         stream.thread_count = threads
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):

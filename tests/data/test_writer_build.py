@@ -1,0 +1,185 @@
+"""run_build with the local executor: shards, manifest, failures, stats, resume policy — on small real steps."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from tests.pipelines._steps import Mp4Source, annotate_stage, source_stage, split_stage, write_spec
+from uvc_data.errors import ConfigError, UVCError
+from uvc_data.shards import iter_samples
+from uvc_data.video.codec import encode_video
+from uvc_data.writer import ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
+from uvc_data.writer.layout import OutDir
+
+QUIET = ExecutorConfig(quiet=True)
+STAGES = [StageSpec("decode", source_stage), StageSpec("annotate", annotate_stage)]
+
+
+@pytest.fixture()
+def specs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        write_spec(folder / f"v{i}.json", clips=4, frames=4, seed=i, brightness=0.3 if i == 1 else 1.0)
+    write_spec(folder / "bad.json", clips=3, fail_at=1)
+    (folder / "garbage.json").write_text("{not json")
+    write_spec(folder / "boom.json", clips=2, prompt="explode")
+    return discover_inputs([str(folder / "*.json")])
+
+
+def _build(inputs, out, stages=STAGES, exec_cfg=QUIET, writer=None, fp="fp"):
+    return run_build(inputs, stages, out, exec_cfg, writer or WriterConfig(samples_per_shard=4), fp)
+
+
+def test_build_writes_shards_manifest_failures_and_stats(specs, tmp_path, capsys):
+    out = tmp_path / "out"
+    s = run_build(specs, STAGES, out, ExecutorConfig(), WriterConfig(samples_per_shard=4), "fp")
+    # 3 good inputs x 4 clips, clip 2 dropped by DropLast → 9 records; v1 is dark → 3 rejected, 6 kept.
+    assert (s.inputs, s.done, s.failed, s.clips, s.samples, s.rejected, s.shards) == (6, 3, 3, 9, 6, 3, 2)
+    assert s.samples_per_task == {"gray": 2, "t2v": 6}  # odd clips lose gray
+    assert s.rejects_by_reason == {"too dark": 3}
+    assert s.task_rejects["gray"] == {"odd clip": 4, "too dark": 3}
+    assert s.failures_by_error == {"BadInputError": 2, "RuntimeError": 1}
+    # work done for failed inputs counts too: bad.json's clip 0 went through annotate before clip 1 raised
+    assert s.step_stats["annotate/drop_last"] == {"in": 13, "out": 10}
+    assert set(s.seconds_per_stage) == {"decode", "annotate", "write"}
+    err = capsys.readouterr().err
+    assert "3 failed" in err and "too dark: 3" in err and "staging" in err  # summary + progress bar on stderr
+
+    samples = list(iter_samples(out / "shards"))
+    assert [x.key.split("_")[1] for x in samples] == ["0000", "0001", "0003"] * 2
+    assert [x.provenance.input_index for x in samples] == [3, 3, 3, 5, 5, 5]  # bad, boom, garbage, v0, v1, v2
+    assert samples[0].frames.shape == (4, 32, 48, 3) and samples[0].conditions["gray"].shape == (4, 32, 48, 3)
+    assert samples[1].tasks == ["t2v"] and samples[1].rejected == {"gray": "odd clip"}
+
+    table = pq.read_table(out / "manifest.parquet")
+    rows = table.to_pylist()
+    assert len(rows) == 9 and [r["status"] for r in rows].count("rejected") == 3
+    kept = [r for r in rows if r["status"] == "ok"]
+    assert [(r["shard"], r["position"]) for r in kept] == [("shard-000000.tar", i) for i in range(4)] + \
+        [("shard-000001.tar", i) for i in range(2)]
+    assert all(r["shard"] is None and r["reject_reason"] == "too dark" for r in rows if r["status"] == "rejected")
+    assert dict(kept[0]["signals"])["brightness"] == pytest.approx(samples[0].signals["brightness"])
+    assert kept[0]["bytes"] > 0 and kept[0]["conditions"] == ["gray"]
+
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [(f["source"].rsplit("/", 1)[1], f["stage"], f["error"]) for f in failures] == [
+        ("bad.json", "decode", "BadInputError"), ("boom.json", "annotate", "RuntimeError"),
+        ("garbage.json", "decode", "BadInputError")]
+    assert "broken at clip 1" in failures[0]["message"] and "Traceback" in failures[0]["traceback"]
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["samples"] == 6 and stats["throughput"]["inputs_per_s"] > 0
+
+
+def test_duckdb_reads_the_manifest(specs, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    out = tmp_path / "out"
+    _build(specs, out)
+    per_status = duckdb.sql(f"SELECT status, count(*) FROM '{out}/manifest.parquet' GROUP BY status ORDER BY 1")
+    assert per_status.fetchall() == [("ok", 6), ("rejected", 3)]
+    gray = duckdb.sql(f"SELECT count(*) FROM '{out}/manifest.parquet' WHERE list_contains(tasks, 'gray')")
+    assert gray.fetchall() == [(2,)]
+    why = duckdb.sql(f"SELECT rejected['gray'] FROM '{out}/manifest.parquet' WHERE clip = 1 AND status = 'ok'")
+    assert {r[0] for r in why.fetchall()} == {"odd clip"}
+
+
+def test_two_clean_builds_are_byte_identical_and_rerun_does_nothing(specs, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _build(specs, a)
+    _build(specs, b)
+    for name in ("manifest.parquet", "failures.jsonl", "shards/shard-000000.tar", "shards/shard-000001.tar"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    before = (a / "shards/shard-000000.tar").stat().st_mtime_ns
+    again = _build(specs, a)
+    assert again.processed_this_run == 0 and again.done == 3 and again.failed == 3
+    assert (a / "shards/shard-000000.tar").read_bytes() == (b / "shards/shard-000000.tar").read_bytes()
+    assert before <= (a / "shards/shard-000000.tar").stat().st_mtime_ns
+
+
+def test_packing_limits_can_change_between_runs_and_stale_shards_go(specs, tmp_path):
+    out = tmp_path / "out"
+    _build(specs, out, writer=WriterConfig(samples_per_shard=1))
+    assert len(list((out / "shards").glob("*.tar"))) == 6
+    s = _build(specs, out, writer=WriterConfig(samples_per_shard=1000))
+    assert s.shards == 1 and s.processed_this_run == 0
+    assert [p.name for p in (out / "shards").glob("*.tar")] == ["shard-000000.tar"]
+
+
+def test_config_change_is_refused_unless_told(specs, tmp_path):
+    out = tmp_path / "out"
+    _build(specs, out, fp="first")
+    with pytest.raises(ConfigError, match="on_config_change"):
+        _build(specs, out, fp="second")
+    with pytest.raises(ConfigError, match="on_config_change"):  # the encoder settings are part of it
+        _build(specs, out, fp="first", writer=WriterConfig(crf=30))
+    kept = _build(specs, out, fp="second", exec_cfg=ExecutorConfig(quiet=True, on_config_change="keep"))
+    assert kept.processed_this_run == 0
+    redone = _build(specs, out, fp="third", exec_cfg=ExecutorConfig(quiet=True, on_config_change="restage"))
+    assert redone.processed_this_run == 6 and redone.samples == 6
+
+
+def test_retry_failed_reruns_only_failures(specs, tmp_path):
+    out = tmp_path / "out"
+    _build(specs, out)
+    fixed = next(v for v in specs if v.path.endswith("bad.json"))
+    write_spec(fixed.path, clips=3, seed=9)  # same size? no: the source_id changes with the size, so rebuild the list
+    inputs = discover_inputs([str(tmp_path / "in" / "*.json")])
+    s = _build(inputs, out, exec_cfg=ExecutorConfig(quiet=True, retry_failed=True))
+    assert s.processed_this_run == 3  # the 2 still-failing inputs + the fixed one (a new source_id)
+    assert s.failed == 2 and s.done == 4
+
+
+def test_missing_staged_part_is_restaged_and_stale_tmp_swept(specs, tmp_path):
+    out = tmp_path / "out"
+    _build(specs, out)
+    layout = OutDir(out)
+    victim = next(layout.staging.glob("v0-*"))
+    next(victim.glob("*.tar")).unlink()
+    (layout.shards / "shard-000009.tar.tmp").write_bytes(b"half")
+    s = _build(specs, out)
+    assert s.processed_this_run == 1 and s.samples == 6
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_one_build_per_out_dir(specs, tmp_path):
+    out = OutDir(tmp_path / "out")
+    out.prepare()
+    out.lock()
+    try:
+        with pytest.raises(UVCError, match="another build is running"):
+            _build(specs, out.root)
+    finally:
+        out.unlock()
+
+
+def test_split_stage_and_a_real_mp4(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = np.repeat(rng.integers(40, 255, (20, 6, 8, 3), dtype=np.uint8), 8, axis=1).repeat(8, axis=2)
+    video = tmp_path / "in" / "real.mp4"
+    video.parent.mkdir()
+    video.write_bytes(encode_video(frames, 10.0))
+    stages = [StageSpec("decode", lambda: [Mp4Source(clip_frames=8)]), StageSpec("split", split_stage)]
+    s = _build(discover_inputs([str(video.parent)]), tmp_path / "out", stages=stages)
+    assert s.done == 1 and s.samples == 4  # 2 clips of 8 frames, each split in halves
+    got = list(iter_samples(tmp_path / "out" / "shards"))
+    assert [x.key[-5:] for x in got] == ["0000a", "0000b", "0001a", "0001b"]
+    assert all(x.num_frames == 4 and x.fps == pytest.approx(10.0) for x in got)
+
+
+@pytest.mark.parametrize("field, value", [("samples_per_shard", 0), ("max_shard_bytes", 10), ("crf", 60),
+                                          ("preset", "turbo")])
+def test_writer_config_errors_name_the_field(field, value, specs, tmp_path):
+    with pytest.raises(ConfigError, match=field):
+        _build(specs, tmp_path / "out", writer=WriterConfig(**{field: value}))
+
+
+def test_stage_spec_checks(specs, tmp_path):
+    with pytest.raises(ConfigError, match="at least one stage"):
+        _build(specs, tmp_path / "o", stages=[])
+    with pytest.raises(ConfigError, match="unique"):
+        _build(specs, tmp_path / "o", stages=[StageSpec("a", source_stage), StageSpec("a", annotate_stage)])
+    with pytest.raises(ConfigError, match="concurrency"):
+        _build(specs, tmp_path / "o", stages=[StageSpec("a", source_stage, concurrency=(3, 1))])

@@ -1,0 +1,61 @@
+"""Typed configs of the build writer (shards, encoding) and of the executor (local / Ray, resume policy)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from uvc_data.errors import ConfigError
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+@dataclass
+class WriterConfig:
+    """How staged samples are encoded and packed.
+
+    `crf`, `preset` and `encode_threads` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
+    `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (shards are repacked).
+    """
+
+    samples_per_shard: int = 1000  # video2dataset's default
+    max_shard_bytes: int = 512 * 1024 * 1024  # a shard closes before it would exceed this (one bigger sample: alone)
+    crf: int = 18  # H.264 quality of clips and control videos (masks are always lossless)
+    preset: str = "veryfast"  # x264 preset
+    encode_threads: int = 2  # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto)
+    manifest_row_group: int = 8192  # manifest rows buffered per Parquet row group (bounds packing memory)
+
+    def validate(self) -> None:
+        if self.samples_per_shard < 1:
+            raise ConfigError("writer.samples_per_shard", f"must be >= 1, got {self.samples_per_shard}")
+        if self.max_shard_bytes < 1024 * 1024:
+            raise ConfigError("writer.max_shard_bytes", f"must be >= 1 MiB (1048576), got {self.max_shard_bytes}")
+        if not 0 <= self.crf <= 51:
+            raise ConfigError("writer.crf", f"H.264 CRF is 0..51, got {self.crf}")
+        if self.preset not in X264_PRESETS:
+            raise ConfigError("writer.preset", f"{self.preset!r} is not an x264 preset; use one of {X264_PRESETS}")
+        if self.encode_threads < 0:
+            raise ConfigError("writer.encode_threads", f"must be >= 0 (0 = auto), got {self.encode_threads}")
+        if self.manifest_row_group < 1:
+            raise ConfigError("writer.manifest_row_group", f"must be >= 1, got {self.manifest_row_group}")
+
+
+@dataclass
+class ExecutorConfig:
+    """Who runs the stages, and how a rerun treats what an earlier run left in the out dir."""
+
+    kind: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # None: start a local Ray instance; "auto" or "ray://host:10001": join a cluster
+    num_cpus: int | None = None  # CPUs of the local Ray instance (None: all); ignored when joining a cluster
+    num_gpus: int | None = None  # GPUs of the local Ray instance (None: detected)
+    retry_failed: bool = False  # rerun inputs that have a failure marker (default: skip them, as recorded)
+    on_config_change: Literal["error", "restage", "keep"] = "error"  # out dir built with another fingerprint
+    quiet: bool = False  # no progress bar and no summary on stderr
+    ray_progress: bool = False  # show Ray Data's own per-operator progress bars
+
+    def validate(self) -> None:
+        if self.num_cpus is not None and self.num_cpus < 1:
+            raise ConfigError("executor.num_cpus", f"must be >= 1 or unset, got {self.num_cpus}")
+        if self.num_gpus is not None and self.num_gpus < 0:
+            raise ConfigError("executor.num_gpus", f"must be >= 0 or unset, got {self.num_gpus}")
+        if self.kind == "local" and self.ray_address is not None:
+            raise ConfigError("executor.ray_address", "is only used with executor.kind='ray'; unset it or set kind")

@@ -1,0 +1,27 @@
+"""The local executor: every stage in this process; each input's samples stream through all stages one by one."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from uvc_data.sample import VideoInput
+from uvc_data.writer.config import WriterConfig
+from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
+from uvc_data.writer.staging import StagingWriter
+
+
+def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
+    """Depth-first: a sample reaches the last stage before the first stage makes the next one."""
+    if not runners:
+        yield env
+        return
+    for out in runners[0].process(env):
+        yield from _through(runners[1:], out)
+
+
+def run_local(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
+              sink) -> None:
+    runners = [StageRunner(spec, first=(i == 0)) for i, spec in enumerate(stages)]
+    staging = StagingWriter(out_root, writer)
+    for vi in todo:
+        for env in _through(runners, Envelope.for_input(vi)):
+            sink(staging.process(env))

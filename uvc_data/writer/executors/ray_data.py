@@ -1,0 +1,101 @@
+"""The Ray executor: a thin adapter putting StageRunner and StagingWriter into Ray Data operators.
+
+One operator per stage (an actor pool: steps and their models are built once per actor; GPUs requested only for
+stages with num_gpus > 0), then a task-based staging writer (serialisation is CPU work; Ray may fuse it with the
+last stage). Records are Envelope objects in a single column; the driver only receives small terminal envelopes.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+import numpy as np
+
+from uvc_data.imports import require
+from uvc_data.sample import VideoInput
+from uvc_data.writer.config import ExecutorConfig, WriterConfig
+from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
+from uvc_data.writer.staging import StagingWriter
+
+COLUMN = "item"
+MAX_INPUT_BLOCKS = 4096
+
+
+def _batch(env: Envelope) -> dict[str, np.ndarray]:
+    column = np.empty(1, dtype=object)
+    column[0] = env
+    return {COLUMN: column}
+
+
+class StageActor:
+    """Ray Data callable class: one StageRunner per actor; yields one batch per output (streams big inputs)."""
+
+    def __init__(self, spec: StageSpec, first: bool):
+        self.runner = StageRunner(spec, first)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
+        for env in batch[COLUMN]:
+            for out in self.runner.process(env):
+                yield _batch(out)
+
+
+def stage_to_disk(batch: dict[str, np.ndarray], out_root: str, writer: WriterConfig) -> dict[str, np.ndarray]:
+    staging = StagingWriter(out_root, writer)
+    column = np.empty(len(batch[COLUMN]), dtype=object)
+    for i, env in enumerate(batch[COLUMN]):
+        column[i] = staging.process(env)
+    return {COLUMN: column}
+
+
+def _compute(ray_data: Any, spec: StageSpec) -> Any:
+    if isinstance(spec.concurrency, int):
+        return ray_data.ActorPoolStrategy(size=spec.concurrency)
+    lo, hi = spec.concurrency
+    return ray_data.ActorPoolStrategy(min_size=lo, max_size=hi)
+
+
+def operator_args(spec: StageSpec) -> dict[str, Any]:
+    """Resources of one stage's actors: GPUs are requested only when the stage asks for them."""
+    args: dict[str, Any] = {"num_cpus": spec.num_cpus}
+    if spec.num_gpus > 0:
+        args["num_gpus"] = spec.num_gpus
+    return args
+
+
+def _init_ray(ray: Any, cfg: ExecutorConfig) -> bool:
+    """Start (or join) Ray unless already initialised; returns whether this call started it."""
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
+    if cfg.ray_address is None:
+        kwargs["num_cpus"] = cfg.num_cpus
+        kwargs["num_gpus"] = cfg.num_gpus
+    else:
+        kwargs["address"] = cfg.ray_address
+    ray.init(**kwargs)
+    return True
+
+
+def run_ray(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
+            cfg: ExecutorConfig, sink) -> None:
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray = require("ray", "ray[data]", "the Ray executor")
+    ray_data = require("ray.data", "ray[data]", "the Ray executor")
+    started = _init_ray(ray, cfg)
+    try:
+        ctx = ray_data.DataContext.get_current()
+        ctx.enable_progress_bars = cfg.ray_progress
+        ctx.enable_fallback_to_arrow_object_ext_type = True  # Envelopes travel as Python objects (Ray-internal)
+        items = [{COLUMN: Envelope.for_input(vi)} for vi in todo]
+        ds = ray_data.from_items(items, override_num_blocks=min(len(items), MAX_INPUT_BLOCKS))
+        for i, spec in enumerate(stages):
+            ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0), batch_size=1, batch_format="numpy",
+                                compute=_compute(ray_data, spec), **operator_args(spec))
+        ds = ds.map_batches(stage_to_disk, fn_kwargs={"out_root": out_root, "writer": writer}, batch_size=1,
+                            batch_format="numpy", num_cpus=1)
+        for row in ds.iter_rows():
+            sink(row[COLUMN])
+    finally:
+        if started:
+            ray.shutdown()

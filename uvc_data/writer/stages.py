@@ -1,0 +1,159 @@
+"""Stages (groups of steps that share a worker) and the envelope that carries records between them.
+
+Every record between stages is an `Envelope`. Its `lineage` names a sample independently of who processed it:
+(i,) for the i-th sample the first stage yielded for an input, then one sub-index per later stage (j of n outputs that
+stage made from it). Sorting by lineage gives the same order on every executor, so local and Ray builds pack the same
+shards. `weight` (1 for a first-stage sample, divided by n at each 1→n split) lets the collector know when every
+descendant of an input has come back: the weights of its terminal envelopes sum to the number of first-stage samples.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable, Iterator
+
+from uvc_data.errors import ConfigError
+from uvc_data.sample import Sample, VideoInput
+from uvc_data.steps.base import Step, run_chain
+
+# Envelope kinds. "input" enters the first stage; "sample" flows between stages; the rest are terminal for the
+# collector: "end" (the first stage finished an input: payload = number of samples it yielded), "staged" (payload =
+# the sample's manifest record), "dropped" (a later stage yielded nothing for it), "failed" (payload = failure record;
+# from the first stage it also carries "emitted", the samples yielded before the error, and lineage (emitted,)).
+INPUT, SAMPLE, END, STAGED, DROPPED, FAILED = "input", "sample", "end", "staged", "dropped", "failed"
+
+
+@dataclass
+class StageSpec:
+    """A group of steps run by one worker kind. `factory` builds fresh steps inside each worker (models load there).
+
+    num_gpus > 0 makes the Ray executor ask for GPUs for this stage's actors; 0 never asks. `concurrency` is a fixed
+    actor-pool size or (min, max) for an autoscaling pool.
+    """
+
+    name: str
+    factory: Callable[[], list[Step]]
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    concurrency: int | tuple[int, int] = 1
+
+    def validate(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError("stage.name", f"{self.name!r}: use letters, digits, '_' or '-'")
+        if self.num_cpus < 0 or self.num_gpus < 0:
+            raise ConfigError(f"stage {self.name}.num_cpus/num_gpus", "must be >= 0")
+        sizes = (self.concurrency,) if isinstance(self.concurrency, int) else tuple(self.concurrency)
+        if len(sizes) not in (1, 2) or min(sizes) < 1 or sizes[0] > sizes[-1]:
+            raise ConfigError(f"stage {self.name}.concurrency", f"{self.concurrency!r}: give n >= 1 or (min, max)")
+
+
+@dataclass
+class Envelope:
+    kind: str
+    source_id: str
+    index: int  # the input's position (VideoInput.index)
+    lineage: tuple[int, ...] = ()
+    weight: Fraction = Fraction(1)
+    payload: Any = None
+    seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds spent on this record
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)  # "stage/step" → counter delta
+
+    @classmethod
+    def for_input(cls, vi: VideoInput) -> "Envelope":
+        return cls(INPUT, vi.source_id, vi.index, payload=vi)
+
+    def derive(self, kind: str, payload: Any, lineage: tuple[int, ...] | None = None,
+               weight: Fraction | None = None) -> "Envelope":
+        return Envelope(kind, self.source_id, self.index, self.lineage if lineage is None else lineage,
+                        self.weight if weight is None else weight, payload)
+
+    def add_cost(self, stage: str, seconds: float, stats: dict[str, dict[str, int]]) -> "Envelope":
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+        for name, counts in stats.items():
+            merged = Counter(self.stats.get(name, {}))
+            merged.update(counts)
+            self.stats[name] = dict(merged)
+        return self
+
+
+def failure_record(stage: str, exc: BaseException) -> dict[str, Any]:
+    """Why an input failed: error type, message, and the last frames of the traceback (where it happened)."""
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-6)
+    return {"stage": stage, "error": type(exc).__name__, "message": str(exc), "traceback": "".join(frames)[-4000:]}
+
+
+class StageRunner:
+    """Runs one stage's steps on envelopes; the same code under the local loop and inside a Ray actor."""
+
+    def __init__(self, spec: StageSpec, first: bool):
+        self.spec = spec
+        self.first = first
+        self.steps = list(spec.factory())
+        for step in self.steps:
+            step.setup()
+
+    def _snapshot(self) -> list[tuple[Counter, float]]:
+        return [(Counter(s.stats), s.seconds) for s in self.steps]
+
+    def _delta(self, before: list[tuple[Counter, float]]) -> dict[str, dict[str, int]]:
+        out = {}
+        for step, (counts, _) in zip(self.steps, before):
+            diff = Counter(step.stats)
+            diff.subtract(counts)
+            kept = {k: v for k, v in diff.items() if v}
+            if kept:
+                out[f"{self.spec.name}/{step.name}"] = kept
+        return out
+
+    def process(self, env: Envelope) -> Iterator[Envelope]:
+        if env.kind == INPUT and self.first:
+            yield from self._run_input(env)
+        elif env.kind == SAMPLE and not self.first:
+            yield from self._run_sample(env)
+        elif env.kind in (END, STAGED, DROPPED, FAILED):
+            yield env
+        else:
+            raise ValueError(f"stage {self.spec.name} (first={self.first}) got a {env.kind!r} envelope")
+
+    def _run_input(self, env: Envelope) -> Iterator[Envelope]:
+        """Stream the samples of one input; time only the chain, not the consumer. Always ends with END or FAILED."""
+        before, spent, n = self._snapshot(), 0.0, 0
+        stream = run_chain(self.steps, [env.payload])
+        while True:
+            t0 = time.perf_counter()
+            try:
+                sample = next(stream)
+            except StopIteration:
+                spent += time.perf_counter() - t0
+                break
+            except Exception as exc:  # any failure of the chain fails this input only
+                spent += time.perf_counter() - t0
+                failure = failure_record(self.spec.name, exc) | {"emitted": n}  # the input's END, in effect
+                yield env.derive(FAILED, failure, lineage=(n,)).add_cost(self.spec.name, spent, self._delta(before))
+                return
+            spent += time.perf_counter() - t0
+            yield env.derive(SAMPLE, sample, lineage=(n,), weight=Fraction(1))
+            n += 1
+        yield env.derive(END, n).add_cost(self.spec.name, spent, self._delta(before))
+
+    def _run_sample(self, env: Envelope) -> Iterator[Envelope]:
+        before, t0 = self._snapshot(), time.perf_counter()
+        try:
+            outs: list[Sample] = list(run_chain(self.steps, [env.payload]))
+        except Exception as exc:
+            yield env.derive(FAILED, failure_record(self.spec.name, exc)).add_cost(
+                self.spec.name, time.perf_counter() - t0, self._delta(before))
+            return
+        cost = (self.spec.name, time.perf_counter() - t0, self._delta(before))
+        if not outs:
+            yield env.derive(DROPPED, None).add_cost(*cost)
+            return
+        for j, sample in enumerate(outs):
+            out = env.derive(SAMPLE, sample, lineage=env.lineage + (j,), weight=env.weight / len(outs))
+            if j == 0:  # costs so far travel with the first descendant only: summed once by the collector
+                out.seconds, out.stats = dict(env.seconds), dict(env.stats)
+                out.add_cost(*cost)
+            yield out

@@ -1,0 +1,169 @@
+"""Staging: each finished sample becomes one small tar in `<out>/_staging/<source_id>/`; the collector writes the
+input's done marker (every record, in lineage order) only after all its samples are on disk, and a failure marker
+when any stage raised. Markers are written atomically and LAST, so a marker always describes data that exists."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from uvc_data.sample import VideoInput
+from uvc_data.shards import sample_to_wds, write_tar
+from uvc_data.writer import atomic
+from uvc_data.writer.config import WriterConfig
+from uvc_data.writer.layout import OutDir
+from uvc_data.writer.records import OK, sample_record, tar_bytes
+from uvc_data.writer.stages import DROPPED, END, FAILED, SAMPLE, STAGED, Envelope, failure_record
+
+WRITE_STAGE = "write"
+MARKER_SCHEMA = "uvc-staged/1"
+
+
+def part_name(lineage: tuple[int, ...]) -> str:
+    return "-".join(f"{i:06d}" for i in lineage) + ".tar"
+
+
+class StagingWriter:
+    """The terminal operator: serialise kept samples (sample_to_wds) into part tars; rejected ones: record only."""
+
+    def __init__(self, out_root: str, writer: WriterConfig):
+        self.out = OutDir(out_root)
+        self.writer = writer
+
+    def process(self, env: Envelope) -> Envelope:
+        if env.kind != SAMPLE:
+            return env
+        t0 = time.perf_counter()
+        sample = env.payload
+        try:
+            record = sample_record(sample)
+            if record["status"] == OK:
+                item = sample_to_wds(sample, crf=self.writer.crf, preset=self.writer.preset,
+                                     threads=self.writer.encode_threads)
+                sizes = [len(v) for k, v in item.items() if k != "__key__"]
+                record["bytes"], record["tar_bytes"] = sum(sizes), tar_bytes(sizes)
+                record["part"] = part_name(env.lineage)
+                folder = self.out.input_dir(env.source_id)
+                folder.mkdir(parents=True, exist_ok=True)
+                write_tar(folder / record["part"], [item])
+        except Exception as exc:
+            out = env.derive(FAILED, failure_record(WRITE_STAGE, exc))
+        else:
+            out = env.derive(STAGED, record)
+        out.seconds, out.stats = dict(env.seconds), dict(env.stats)
+        return out.add_cost(WRITE_STAGE, time.perf_counter() - t0, {})
+
+
+@dataclass
+class _Pending:
+    vi: VideoInput
+    expected: int | None = None
+    weight: Fraction = Fraction(0)
+    records: list[tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=list)
+    failures: list[tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class Collector:
+    """Receives terminal envelopes in any order (from any worker) and writes each input's marker exactly once."""
+
+    def __init__(self, out: OutDir, inputs: list[VideoInput]):
+        self.out = out
+        self.pending = {vi.source_id: _Pending(vi) for vi in inputs}
+        self.done = 0
+        self.failed = 0
+        self.samples = 0
+
+    def feed(self, env: Envelope) -> str | None:
+        """Returns "done" / "failed" when this envelope finished its input, else None.
+
+        An input finishes when all its samples came back (their weights sum to the first stage's count); it has
+        failed when any stage raised for it, and its failure marker then records the first failure in lineage order.
+        """
+        state = self.pending[env.source_id]
+        for stage, s in env.seconds.items():
+            state.seconds[stage] = state.seconds.get(stage, 0.0) + s
+        for name, counts in env.stats.items():
+            merged = state.stats.setdefault(name, {})
+            for k, v in counts.items():
+                merged[k] = merged.get(k, 0) + v
+        if env.kind == FAILED:
+            state.failures.append((env.lineage, env.payload))
+            if "emitted" in env.payload:
+                state.expected = int(env.payload["emitted"])
+            else:
+                state.weight += env.weight
+        elif env.kind == END:
+            state.expected = int(env.payload)
+        elif env.kind == STAGED:
+            state.records.append((env.lineage, env.payload))
+            state.weight += env.weight
+        elif env.kind == DROPPED:
+            state.weight += env.weight
+        else:
+            raise ValueError(f"the collector got a {env.kind!r} envelope; only terminal ones reach it")
+        if state.expected is None or state.weight != state.expected:
+            return None
+        if state.failures:  # the first failure in lineage order: the same one on every executor
+            self._finish_failed(state, min(state.failures, key=lambda lf: lf[0])[1])
+            return "failed"
+        self._finish_done(state)
+        return "done"
+
+    def _base(self, state: _Pending) -> dict[str, Any]:
+        vi = state.vi
+        return {"schema": MARKER_SCHEMA, "source": vi.path, "source_id": vi.source_id, "index": vi.index,
+                "seconds": state.seconds, "stats": state.stats}
+
+    def _finish_done(self, state: _Pending) -> None:
+        records = [r for _, r in sorted(state.records, key=lambda lr: lr[0])]
+        marker = self._base(state) | {"records": records}
+        self.out.input_dir(state.vi.source_id).mkdir(parents=True, exist_ok=True)
+        atomic.write_json(self.out.done_marker(state.vi.source_id), marker)
+        del self.pending[state.vi.source_id]
+        self.done += 1
+        self.samples += len(records)
+
+    def _finish_failed(self, state: _Pending, failure: dict[str, Any]) -> None:
+        self.out.input_dir(state.vi.source_id).mkdir(parents=True, exist_ok=True)
+        failure = {k: v for k, v in failure.items() if k != "emitted"}
+        atomic.write_json(self.out.failed_marker(state.vi.source_id), self._base(state) | failure)
+        del self.pending[state.vi.source_id]
+        self.failed += 1
+
+    def close(self) -> None:
+        """Inputs the executor never finished (it ended early) are recorded as failed."""
+        for state in list(self.pending.values()):
+            incomplete = {"stage": "executor", "error": "Incomplete", "traceback": "",
+                          "message": "the executor ended before every sample of this input came back"}
+            self._finish_failed(state, min(state.failures, key=lambda lf: lf[0])[1] if state.failures else incomplete)
+
+
+def load_marker(out: OutDir, source_id: str) -> dict[str, Any] | None:
+    path = out.done_marker(source_id)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def marker_intact(out: OutDir, marker: dict[str, Any]) -> bool:
+    """Every staged part the marker lists still exists (a deleted part means the input must be staged again)."""
+    folder = out.input_dir(marker["source_id"])
+    return all((folder / r["part"]).is_file() for r in marker["records"] if r["part"])
+
+
+def plan(out: OutDir, inputs: list[VideoInput], retry_failed: bool) -> tuple[list[VideoInput], int, int]:
+    """Which inputs still need to run → (todo, already done, skipped as failed). Clears their stale staging."""
+    todo, done, skipped = [], 0, 0
+    for vi in inputs:
+        marker = load_marker(out, vi.source_id)
+        if marker is not None and marker_intact(out, marker):
+            done += 1
+            continue
+        if marker is None and out.failed_marker(vi.source_id).exists() and not retry_failed:
+            skipped += 1
+            continue
+        out.reset_staging(vi.source_id)
+        todo.append(vi)
+    return todo, done, skipped
