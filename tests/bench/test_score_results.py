@@ -1,0 +1,113 @@
+"""Scoring and the results schema: decoded once, per case / task / overall, backends recorded, validator, VBench export."""
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from tests.fixtures.bench_suite import build_tiny_suite
+from uvc_data.errors import BadInputError
+from uvc_bench.generate import GenerateConfig, generate_suite
+from uvc_bench.metrics.api import MetricsConfig, Scorer
+from uvc_bench.normalize import load_vbench_results, normalize_report, normalized_average
+from uvc_bench.results import SCHEMA_VERSION, load_results
+from uvc_bench.results_validate import validate_results
+from uvc_bench.score import ScoreConfig, score_outputs
+
+OFFLINE = MetricsConfig(backend={d: "offline" for d in ("motion_smoothness", "dynamic_degree")},
+                        dimensions=["motion_smoothness", "dynamic_degree"])
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    root = tmp_path_factory.mktemp("score")
+    suite = build_tiny_suite(root, n_samples=2, per_task=2, tasks=["depth", "outpainting", "r2v", "gray"])
+    out = root / "out"
+    generate_suite(GenerateConfig(suite=str(suite), out=str(out), progress=False), log=lambda m: None)
+    (out / "gray" / "clip000.mp4").unlink()  # one video never generated
+    results = score_outputs(ScoreConfig(suite=str(suite), outputs=str(out), metrics=OFFLINE,
+                                        vbench_export=str(root / "vbench")), log=lambda m: None)
+    return root, out, results
+
+
+class CountingScorer(Scorer):
+    calls = 0
+
+    def score_video(self, frames, fps):
+        CountingScorer.calls += 1
+        return super().score_video(frames, fps)
+
+
+def test_results_per_case_task_overall(scored):
+    root, out, r = scored
+    assert r.schema_version == SCHEMA_VERSION and r.model.name == "baseline"
+    assert r.metrics.backends == {"motion_smoothness": "dis_interp_offline", "dynamic_degree": "dis_flow_offline"}
+    assert set(r.tasks) == {"depth", "outpainting", "r2v", "gray"} and len(r.cases) == 8
+    assert r.tasks["gray"].num_cases == 2 and r.tasks["gray"].num_scored == 1
+    missing = next(c for c in r.cases if c.case_id == "gray/clip000")
+    assert missing.status == "missing" and "no video" in missing.error and not missing.dimensions
+    depth = r.tasks["depth"]
+    ms = [c.dimensions["motion_smoothness"].raw for c in r.cases if c.subtask == "depth"]
+    assert depth.dimensions["motion_smoothness"].raw == pytest.approx(np.mean(ms))
+    assert depth.na == pytest.approx(normalized_average({d: v.raw for d, v in depth.dimensions.items()}, "vace"))
+    assert r.overall.na == pytest.approx(np.mean([t.na for t in r.tasks.values()]))
+    assert r.overall.num_scored == 7
+    # condition fidelity next to NA: outpainting keeps its centre exactly (the baseline copies the input)
+    assert r.tasks["outpainting"].fidelity["kept_psnr"] > 30
+    assert "gray_psnr" in r.tasks["gray"].fidelity
+    assert r.timings.timed_videos == 7 and r.timings.seconds_per_video >= 0
+    on_disk = json.loads((out / "results.json").read_text())
+    validate_results(on_disk)
+    assert load_results(str(out / "results.json")).tasks["depth"].na == pytest.approx(depth.na)
+
+
+def test_each_video_is_decoded_and_scored_once(scored, monkeypatch):
+    root, out, _ = scored
+    import uvc_bench.score as score_mod
+
+    decoded = []
+    real = score_mod.decode_video
+    monkeypatch.setattr(score_mod, "decode_video", lambda p: decoded.append(p) or real(p))
+    CountingScorer.calls = 0
+    score_outputs(ScoreConfig(suite=str(root / "suite"), outputs=str(out), results=str(root / "r2.json"),
+                              metrics=OFFLINE), scorer=CountingScorer(OFFLINE), log=lambda m: None)
+    assert len(decoded) == 7 and len(set(decoded)) == 7 and CountingScorer.calls == 7
+
+
+def test_vbench_export_reads_back_to_the_same_na(scored):
+    root, _, r = scored
+    vb = load_vbench_results(root / "vbench" / "depth_eval_results.json")
+    assert normalize_report(vb, "vace")["normalized_average"] == pytest.approx(r.tasks["depth"].na)
+    raw = json.loads((root / "vbench" / "all_eval_results.json").read_text())
+    assert raw["dynamic_degree"][1][0]["video_results"] in (True, False)
+    assert {e["video_path"] for e in raw["motion_smoothness"][1]} >= {"depth/clip000.mp4", "r2v/clip001.mp4"}
+
+
+def _tamper(data, fn):
+    d = copy.deepcopy(data)
+    fn(d)
+    return d
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(schema_version="uvcbench-results/0"), "not supported"),
+    (lambda d: d["model"].pop("steps"), "results.model.steps: missing"),
+    (lambda d: d["model"].update(extra=1), "results.model.extra: unknown field"),
+    (lambda d: d["tasks"]["depth"].update(na="high"), "results.tasks.depth.na: expected a number"),
+    (lambda d: d["tasks"]["depth"].update(na=99.0), "does not match its dimensions"),
+    (lambda d: d["cases"][0]["dimensions"]["motion_smoothness"].update(backend="amt_s"), "cannot be mixed"),
+    (lambda d: d["tasks"]["depth"]["dimensions"]["dynamic_degree"].update(normalized=0.3), "does not match raw"),
+    (lambda d: d["cases"][0].update(status="great"), "is not one of"),
+    (lambda d: d["overall"].update(na=1.0), "mean of the task NAs"),
+    (lambda d: d["metrics"].update(na_convention="mine"), "na_convention"),
+])
+def test_validator_rejects_invalid_files(scored, edit, message):
+    data = scored[2].to_dict()
+    validate_results(data)
+    with pytest.raises(BadInputError, match=message):
+        validate_results(_tamper(data, edit))
+
+
+def test_validator_rejects_non_objects():
+    with pytest.raises(BadInputError, match="JSON object"):
+        validate_results([1, 2])

@@ -1,0 +1,239 @@
+"""`uvc bench ...`: build-suite, generate, score, run (generate + score), normalize, weights, tasks, models.
+
+Heavy imports happen inside the command functions so `uvc --help` stays fast. See docs/uvcbench_usage.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _common_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--suite", required=True, help="suite folder (indices/*.txt), built or the official download")
+    p.add_argument("--tasks", default="", help="comma-separated tasks (official spellings accepted); default all")
+    p.add_argument("--limit", type=int, default=0, help="at most N cases per subtask (0 = all)")
+
+
+def _generation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="baseline", help="baseline | diffusers | vdot | folder | command")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="model setting (repeatable), e.g. --set path=DIR --set steps=4")
+    p.add_argument("--model-config", default="", help="TOML/JSON file of model settings (--set overrides it)")
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--height", type=int, default=0, help="working height (0 = the suite's, else 480)")
+    p.add_argument("--width", type=int, default=0, help="working width (0 = the suite's, else 832)")
+    p.add_argument("--frames", type=int, default=0, help="frames per video (0 = the suite's, else 81)")
+    p.add_argument("--fps", type=float, default=16.0, help="frame rate of the written videos")
+    p.add_argument("--overwrite", action="store_true", help="regenerate videos that already exist")
+    p.add_argument("--workers", type=int, default=0, help="Ray actors (0 = run in this process)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0)
+    p.add_argument("--ray-address", default="", help="'' = local Ray, 'auto' = the running cluster")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _scoring_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", default="", help="results file (default <outputs>/results.json)")
+    p.add_argument("--weights-dir", default=None, help="metric weights folder (see `uvc bench weights fetch`)")
+    p.add_argument("--backend", action="append", default=[], metavar="MODE|DIM=MODE",
+                   help="reference | offline | auto for every dimension, or DIM=MODE for one (repeatable)")
+    p.add_argument("--dimensions", default="", help="comma-separated VBench dimensions (default the six)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--convention", choices=("vace", "vbench"), default="vace", help="NA convention")
+    p.add_argument("--no-fidelity", action="store_true", help="skip condition fidelity")
+    p.add_argument("--vbench-export", default="", help="also write VBench *_eval_results.json files here")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("build-suite", help="build a UVCBench-format suite from WebDataset shards")
+    p.add_argument("--shards", nargs="+", required=True, help="shard folders, globs or files")
+    p.add_argument("--out", required=True, help="suite folder to write")
+    p.add_argument("--per-task", type=int, default=20)
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--tasks", default="", help="comma-separated tasks (default the 18 bench tasks)")
+    p.add_argument("--split", default="", help="only samples of this split (default any)")
+    p.set_defaults(func=cmd_build_suite)
+
+    p = subparsers.add_parser("generate", help="generate <out>/<subtask>/<sample_id>.mp4 for a suite (resumable)")
+    _common_selection(p)
+    p.add_argument("--out", required=True, help="output folder")
+    _generation_args(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = subparsers.add_parser("score", help="score generated videos: VBench dimensions, NA, condition fidelity")
+    _common_selection(p)
+    p.add_argument("--outputs", required=True, help="folder of <subtask>/<sample_id>.mp4")
+    p.add_argument("--model-name", default="", help="model name for outputs made elsewhere")
+    _scoring_args(p)
+    p.set_defaults(func=cmd_score)
+
+    p = subparsers.add_parser("run", help="generate, then score")
+    _common_selection(p)
+    p.add_argument("--out", required=True, help="output folder (videos and results.json)")
+    _generation_args(p)
+    _scoring_args(p)
+    p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser("normalize", help="VBench *_eval_results.json or {dim: value} → normalised values + NA")
+    p.add_argument("file")
+    p.add_argument("--convention", choices=("vace", "vbench"), default="vace")
+    p.set_defaults(func=cmd_normalize)
+
+    p = subparsers.add_parser("weights", help="metric weights: list, fetch")
+    wsub = p.add_subparsers(dest="weights_command", metavar="{list,fetch}", required=True)
+    w = wsub.add_parser("fetch", help="download metric weights (SHA-256 checked) into a folder")
+    w.add_argument("names", nargs="*", help="weights to fetch (default: all)")
+    w.add_argument("--dest", required=True)
+    w.add_argument("--base-url", default=None, help="a mirror laid out like the weights folder")
+    w.add_argument("--allow-unverified", action="store_true")
+    w.set_defaults(func=cmd_weights_fetch)
+    w = wsub.add_parser("list", help="list the known weights and their sources")
+    w.set_defaults(func=cmd_weights_list)
+
+    p = subparsers.add_parser("tasks", help="the 18 UVCBench tasks, their official routing and inputs")
+    p.set_defaults(func=cmd_tasks)
+    p = subparsers.add_parser("models", help="the bench models and their settings")
+    p.set_defaults(func=cmd_models)
+
+
+def _split(s: str) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """--model-config then --set, checked against the model's typed Config."""
+    from uvc_data.configurable import apply_overrides, from_dict, load_file, to_dict
+    from uvc_bench.models.registry import model_class
+
+    cls = model_class(args.model)
+    cfg = load_file(cls.Config, args.model_config) if args.model_config else from_dict(cls.Config, {})
+    if args.settings:
+        cfg = apply_overrides(cfg, args.settings)
+    return to_dict(cfg)
+
+
+def _generate_config(args: argparse.Namespace, out: str):
+    from uvc_bench.generate import GenerateConfig
+
+    return GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
+                          seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
+                          tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
+                          gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,
+                          progress=not args.no_progress and sys.stderr.isatty())
+
+
+def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
+    from uvc_data.errors import ConfigError
+    from uvc_bench.metrics.api import VBENCH_DIMENSIONS, MetricsConfig
+    from uvc_bench.score import ScoreConfig
+
+    dims = _split(args.dimensions) or list(VBENCH_DIMENSIONS)
+    backend: dict[str, str] = {}
+    for b in args.backend:
+        if "=" in b:
+            d, mode = b.split("=", 1)
+            backend[d.strip()] = mode.strip()
+        else:
+            backend.update({d: b.strip() for d in dims})
+    metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend,
+                            batch_size=args.batch_size, device=args.device)
+    if args.batch_size < 1:
+        raise ConfigError("--batch-size", "must be ≥ 1")
+    return ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
+                       na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
+                       limit=args.limit, model_name=model_name, vbench_export=args.vbench_export)
+
+
+def cmd_build_suite(args: argparse.Namespace) -> int:
+    from uvc_bench.build_suite import BuildSuiteConfig, build_suite
+
+    build_suite(BuildSuiteConfig(shards=list(args.shards), out=args.out, per_task=args.per_task, seed=args.seed,
+                                 tasks=_split(args.tasks), split=args.split))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from uvc_bench.generate import generate_suite
+
+    summary = generate_suite(_generate_config(args, args.out))
+    return 1 if summary.failed else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from uvc_bench.score import score_outputs
+
+    results = score_outputs(_score_config(args, args.outputs, args.model_name))
+    _print_summary(results)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from uvc_bench.generate import generate_suite
+    from uvc_bench.score import score_outputs
+
+    summary = generate_suite(_generate_config(args, args.out))
+    results = score_outputs(_score_config(args, args.out))
+    _print_summary(results)
+    return 1 if summary.failed else 0
+
+
+def _print_summary(results) -> None:
+    for name, t in results.tasks.items():
+        na = "n/a" if t.na is None else f"{t.na:6.2f}"
+        print(f"{name:22s} NA {na}  scored {t.num_scored}/{t.num_cases}")
+    na = "n/a" if results.overall.na is None else f"{results.overall.na:6.2f}"
+    print(f"{'overall':22s} NA {na}  ({results.metrics.na_convention} convention over "
+          f"{', '.join(results.overall.na_dimensions) or 'no dimensions'})")
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from uvc_bench.normalize import load_vbench_results, normalize_report
+
+    print(json.dumps(normalize_report(load_vbench_results(args.file), args.convention), indent=1))
+    return 0
+
+
+def cmd_weights_fetch(args: argparse.Namespace) -> int:
+    from uvc_bench.weights import MANIFEST, fetch
+
+    for path, digest in fetch(args.names or list(MANIFEST), args.dest, args.base_url,
+                              allow_unverified=args.allow_unverified).items():
+        print(f"{digest}  {path}")
+    return 0
+
+
+def cmd_weights_list(args: argparse.Namespace) -> int:
+    from uvc_bench.weights import main
+
+    return main(["list"])
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from uvc_data.tasks import bench_tasks, route_official_subtask
+    from uvc_bench.suite import ROUTE_INPUTS
+
+    for t in bench_tasks():
+        route = route_official_subtask(t.name)
+        kind = "compound" if t.compound else "single"
+        print(f"{t.name:20s} {kind:8s} route {route:15s} inputs: {', '.join(ROUTE_INPUTS[route]) or 'text only':34s} "
+              f"aliases: {', '.join(t.aliases) or '-'}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from uvc_bench.models.registry import model_class, model_names
+
+    for name in model_names():
+        try:
+            cls = model_class(name)
+        except ImportError as exc:
+            print(f"{name:10s} (unavailable: {exc})")
+            continue
+        fields = ", ".join(f"{f.name}" for f in dataclasses.fields(cls.Config))
+        doc = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()[0]
+        print(f"{name:10s} {doc}\n{'':10s} settings: {fields}")
+    return 0

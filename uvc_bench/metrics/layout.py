@@ -1,0 +1,56 @@
+"""The weights folder layout (MetricsConfig.weights_dir) and how a missing entry is reported.
+
+    <weights_dir>/
+      dino_vitb16/        transformers ViTModel dir (config.json + weights) of facebook/dino-vitb16
+      clip_vitb32/        transformers CLIP dir of openai/clip-vit-base-patch32 (vision tower + projection used)
+      clip_vitl14/        transformers CLIP dir of openai/clip-vit-large-patch14
+      laion_aesthetic/sa_0_4_vit_l_14_linear.pth   LAION aesthetic predictor v1 (Linear 768→1 state dict)
+      musiq/musiq_spaq_ckpt-358bb6af.pth           pyiqa MUSIQ, SPAQ checkpoint
+      amt/amt-s.pth                                AMT-S checkpoint ({"state_dict": ...})
+      raft/raft_large_C_T_V1-22a6c225.pth          torchvision raft_large state dict ported from raft-things.pth
+`uvc_bench.weights.fetch` downloads them into this layout with checksums (docs/metrics.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from uvc_data.errors import MissingWeightsError
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    key: str
+    relpath: str  # inside weights_dir
+    what: str
+    is_dir: bool = False
+
+
+ENTRIES: dict[str, WeightEntry] = {
+    e.key: e
+    for e in (
+        WeightEntry("dino_vitb16", "dino_vitb16", "DINO ViT-B/16 (subject_consistency)", is_dir=True),
+        WeightEntry("clip_vitb32", "clip_vitb32", "CLIP ViT-B/32 (background_consistency)", is_dir=True),
+        WeightEntry("clip_vitl14", "clip_vitl14", "CLIP ViT-L/14 (aesthetic_quality)", is_dir=True),
+        WeightEntry("laion_aesthetic", "laion_aesthetic/sa_0_4_vit_l_14_linear.pth",
+                    "LAION aesthetic predictor v1 head (aesthetic_quality)"),
+        WeightEntry("musiq_spaq", "musiq/musiq_spaq_ckpt-358bb6af.pth", "MUSIQ SPAQ checkpoint (imaging_quality)"),
+        WeightEntry("amt_s", "amt/amt-s.pth", "AMT-S checkpoint (motion_smoothness)"),
+        WeightEntry("raft_things", "raft/raft_large_C_T_V1-22a6c225.pth",
+                    "RAFT raft-things weights for torchvision raft_large (dynamic_degree)"),
+    )
+}
+
+
+def resolve(weights_dir: str | None, key: str) -> Path:
+    """The path of weight `key` in `weights_dir`, or MissingWeightsError saying where it was looked for."""
+    entry = ENTRIES[key]
+    how = (f"put it at <weights_dir>/{entry.relpath} (layout in docs/metrics.md), e.g. with "
+           f"`python -m uvc_bench.weights fetch --dest <weights_dir> {key}`, and set metrics.weights_dir")
+    if weights_dir is None:
+        raise MissingWeightsError(entry.what, [], how)
+    path = Path(weights_dir) / entry.relpath
+    ok = (path / "config.json").is_file() if entry.is_dir else path.is_file()
+    if not ok:
+        raise MissingWeightsError(entry.what, [str(path / "config.json") if entry.is_dir else str(path)], how)
+    return path
