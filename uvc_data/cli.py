@@ -1,0 +1,100 @@
+"""`uvc data …`: build multi-task training data from raw videos."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("build", help="raw videos → clips, captions, conditions → WebDataset shards + Parquet manifest",
+                       description="Build (or resume) a multi-task dataset. Rerun the same command to resume: finished "
+                                   "inputs are skipped and the result is identical to an uninterrupted run.")
+    b.add_argument("inputs", nargs="+", help="video files, folders (recursive), globs, or @list.txt")
+    b.add_argument("--out", required=True, help="output folder (shards/, manifest.parquet, stats.json, failures.jsonl)")
+    _config_args(b)
+    b.add_argument("--executor", choices=["local", "ray"], help="= --set executor.kind=…")
+    b.add_argument("--ray-address", help="join a Ray cluster (e.g. auto or ray://host:10001); default: start a local Ray")
+    b.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance")
+    b.add_argument("--retry-failed", action="store_true", help="retry inputs recorded as failed by an earlier run")
+    b.add_argument("--on-config-change", choices=["error", "restage", "keep"],
+                   help="the out dir was built with another config: stop (default), restage everything, or keep staged samples")
+    b.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    b.set_defaults(func=_build)
+
+    r = sub.add_parser("recipes", help="list the named build recipes")
+    r.set_defaults(func=_recipes)
+    c = sub.add_parser("config", help="print the effective build config (recipe + file + --set) as JSON")
+    _config_args(c)
+    c.set_defaults(func=_config)
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--recipe", default="offline", help="named recipe to start from (see `uvc data recipes`; default offline)")
+    p.add_argument("--config", help="a TOML or JSON file of BuildConfig fields, applied over the recipe")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one field, e.g. --set split.decode.width=640 --set tasks=depth,gray (repeatable)")
+
+
+def load_config(args: argparse.Namespace):
+    from pipelines.recipes import get_recipe
+    from uvc_data.configurable import apply_overrides, from_dict, to_dict
+
+    cfg = get_recipe(args.recipe)
+    if args.config:
+        import tomllib
+        from pathlib import Path
+
+        from uvc_data.errors import ConfigError
+
+        p = Path(args.config)
+        if not p.is_file():
+            raise ConfigError("--config", f"{p} not found")
+        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
+        merged = to_dict(cfg)
+        _deep_update(merged, data)
+        cfg = from_dict(type(cfg), merged)
+    extra = []
+    for flag, key in (("executor", "executor.kind"), ("ray_address", "executor.ray_address"), ("num_cpus", "executor.num_cpus"),
+                      ("on_config_change", "executor.on_config_change")):
+        if getattr(args, flag, None) is not None:
+            extra.append(f"{key}={json.dumps(getattr(args, flag))}")
+    if getattr(args, "retry_failed", False):
+        extra.append("executor.retry_failed=true")
+    if getattr(args, "quiet", False):
+        extra.append("executor.quiet=true")
+    return apply_overrides(cfg, [*args.overrides, *extra])
+
+
+def _deep_update(base: dict, new: dict) -> None:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("annotator_options", "filter_options"):
+            _deep_update(base[k], v)
+        else:
+            base[k] = v
+
+
+def _build(args: argparse.Namespace) -> int:
+    from pipelines.build import build_dataset
+
+    cfg = load_config(args)
+    summary = build_dataset(args.inputs, args.out, cfg)
+    return 0 if summary.samples or not summary.inputs else 1
+
+
+def _recipes(args: argparse.Namespace) -> int:
+    from pipelines.recipes import RECIPES
+
+    for name, fn in RECIPES.items():
+        doc = " ".join((fn.__doc__ or "").split())
+        print(f"{name:12s} {doc}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from uvc_data.configurable import to_dict, validate
+
+    cfg = validate(load_config(args))
+    json.dump(to_dict(cfg), sys.stdout, indent=2, sort_keys=True)
+    print()
+    return 0
