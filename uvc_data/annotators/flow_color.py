@@ -105,6 +105,8 @@ def _wheel_position(wheel: np.ndarray) -> np.ndarray:
 
 
 def motion_magnitude(flow: np.ndarray, width: int) -> float:
-    """Mean flow magnitude as a fraction of the frame width per frame (resolution-independent motion signal)."""
-    flow = np.asarray(flow, np.float32)
-    return float(np.sqrt((flow**2).sum(-1)).mean() / max(width, 1))
+    """Mean flow magnitude as a fraction of the frame width per frame (resolution-independent motion signal).
+
+    Averaged over every 4th pixel in each direction: the same mean for smooth flow fields, 16× less work."""
+    sub = np.asarray(flow[..., ::4, ::4, :], np.float32)
+    return float(np.sqrt((sub**2).sum(-1)).mean() / max(width, 1))

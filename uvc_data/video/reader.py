@@ -14,6 +14,7 @@ import av
 import numpy as np
 
 from uvc_data.errors import BadInputError, ConfigError
+from uvc_data.video.prefetch import prefetch
 from uvc_data.video.probe import SizeLimits, VideoInfo, probe
 
 Fit = Literal["crop", "pad", "stretch"]
@@ -32,6 +33,7 @@ class DecodeConfig:
     min_src_side: int = 16  # smaller sources are rejected (BadInputError)
     max_src_pixels: int = 8192 * 4352  # larger sources are rejected (BadInputError)
     max_corrupt_frames: int = 0  # frames the decoder flags corrupt (concealed errors) tolerated per input
+    prefetch_frames: int = 64  # frames decoded ahead on a background thread (overlaps decoding with the rest); 0 = off
     min_decoded_ratio: float = 0.9  # decoded / header frame count below this = truncated (BadInputError)
 
     def validate(self) -> None:
@@ -41,6 +43,8 @@ class DecodeConfig:
                 raise ConfigError(f"decode.{name}", f"{v} must be an even number ≥ 2 (H.264 yuv420p needs even sizes)")
         if self.fit not in ("crop", "pad", "stretch"):
             raise ConfigError("decode.fit", f"{self.fit!r} is not one of crop, pad, stretch")
+        if self.prefetch_frames < 0:
+            raise ConfigError("decode.prefetch_frames", f"{self.prefetch_frames} must be ≥ 0 (0 = off)")
         if self.threads < 0:
             raise ConfigError("decode.threads", f"{self.threads} must be ≥ 0 (0 = automatic)")
         if self.interpolation not in INTERPOLATIONS:
@@ -145,6 +149,9 @@ class VideoReader:
         return f"{self.path}: frame {index}{when}"
 
     def __iter__(self) -> Iterator[DecodedFrame]:
+        return prefetch(self._decode, self.cfg.prefetch_frames)
+
+    def _decode(self) -> Iterator[DecodedFrame]:
         t_first: float | None = None
         t_prev = -math.inf
         time_s: float | None = None
