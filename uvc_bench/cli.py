@@ -18,6 +18,7 @@ def _common_selection(p: argparse.ArgumentParser) -> None:
 
 def _generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="baseline", help="baseline | diffusers | vdot | folder | command")
+    p.add_argument("--name", default="", help="the model's name in results and on the leaderboard (default: --model)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="model setting (repeatable), e.g. --set path=DIR --set steps=4")
     p.add_argument("--model-config", default="", help="TOML/JSON file of model settings (--set overrides it)")
@@ -118,6 +119,7 @@ def _generate_config(args: argparse.Namespace, out: str):
     from uvc_bench.generate import GenerateConfig
 
     return GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
+                          model_name=args.name,
                           seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
                           tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
                           gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,

@@ -35,6 +35,7 @@ class GenerateConfig:
     out: str = ""
     model: str = "baseline"
     model_settings: dict[str, Any] = field(default_factory=dict)
+    model_name: str = ""  # the name results and the leaderboard show ("" = the registry name, e.g. "vdot")
     seed: int = 2025  # official: 2025 for every case
     height: int = 0  # 0 = the suite's working size (suite.json), else the official 480
     width: int = 0  # 0 = the suite's, else 832
@@ -231,7 +232,7 @@ def generate_suite(cfg: GenerateConfig, model_factory: Callable[[], VideoModel] 
     else:
         model = factory()
         name, settings, batch = model.name, model.settings(), model.batch_size
-    run = {"schema": RUN_SCHEMA, "model": {"name": name, "settings": settings},
+    run = {"schema": RUN_SCHEMA, "model": {"name": cfg.model_name or name, "settings": settings},
            "generation": {"seed": shape.seed, "height": shape.height, "width": shape.width,
                           "num_frames": shape.num_frames, "fps": shape.fps, "crf": cfg.crf},
            "suite": {"root": str(suite.root), "hash": suite.content_hash()}, "toolkit_version": toolkit_version()}

@@ -1,0 +1,39 @@
+"""The README's main job, shortened: `uvc demo --quick` end to end (real footage → data on the local executor →
+suite → tiny teacher from scratch → VDOT and DMD-only → four scored runs → leaderboard), then a re-run that reuses it."""
+import json
+from pathlib import Path
+
+from uvc_bench.results_validate import validate_results
+from uvc_cli.main import main
+
+
+def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
+    work = tmp_path / "demo"
+    assert main(["demo", "--quick", "--work", str(work)]) == 0
+    out = capsys.readouterr().out
+    site = work / "leaderboard" / "index.html"
+    assert site.is_file() and f"leaderboard: {site.resolve()}" in out
+    names = []
+    for results in sorted((work / "bench").glob("*/results.json")):
+        data = json.loads(results.read_text())
+        validate_results(data)
+        names.append(data["model"]["name"])
+        assert data["overall"]["na"] is not None and set(data["overall"]["na_dimensions"]) == {"dynamic_degree", "motion_smoothness"}
+        assert all(t["num_scored"] == t["num_cases"] for t in data["tasks"].values())
+    assert sorted(names) == ["dmd_4", "teacher_4", "teacher_8", "vdot_4"]
+    html = site.read_text()
+    for name in names:
+        assert name.replace("_", "_") in html
+    # the held-out cases were never trained on
+    holdout = set((work / "suite" / "holdout.txt").read_text().split())
+    assert holdout
+    # VDOT trained with its losses, DMD-only without OTD/GAN (from the training logs)
+    vdot_log = [json.loads(line) for line in (work / "vdot" / "log.jsonl").read_text().splitlines()]
+    dmd_log = [json.loads(line) for line in (work / "dmd" / "log.jsonl").read_text().splitlines()]
+    assert any("g/otd" in json.dumps(r) for r in vdot_log) and any("gan" in json.dumps(r) for r in vdot_log)
+    assert not any("g/otd" in json.dumps(r) or "gan" in json.dumps(r) for r in dmd_log)
+    # a re-run reuses every finished stage
+    assert main(["demo", "--quick", "--work", str(work)]) == 0
+    again = capsys.readouterr().out
+    for stage in ("data", "suite", "teacher", "vdot", "dmd", "bench", "leaderboard"):
+        assert f"[demo] {stage}: done earlier" in again

@@ -1,0 +1,1 @@
+"""Small, CPU-sized experiments on the VDOT losses (docs/experiments.md)."""

@@ -1,0 +1,170 @@
+"""Typed configs of the VDOT trainer. Defaults are the official settings (method.md); every deviation is a named field.
+
+Load with uvc_data.configurable (TOML/JSON + `--set a.b=c`); `validate()` names the field to change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from uvc_data.errors import ConfigError
+from vdot_train.losses.otd import OTDConfig
+from vdot_train.models.bundle import ModelConfig
+
+
+@dataclass
+class OptimConfig:
+    lr_generator: float = 2e-6  # phase 1: 2e-6, phase 2: 1e-6
+    lr_critic: float = 4e-7  # fake score and discriminator heads
+    lr_heads: float = 0.0  # 0 = lr_critic
+    betas: tuple[float, float] = (0.0, 0.999)
+    weight_decay: float = 0.01
+    eps: float = 1e-8
+    grad_clip: float = 10.0  # max grad norm; 0 = off
+    warmup_steps: int = 0  # linear warm-up of both lrs (optimiser steps)
+
+    def validate(self) -> None:
+        if self.lr_generator <= 0 or self.lr_critic <= 0:
+            raise ConfigError("optim.lr_generator / optim.lr_critic", "learning rates must be > 0")
+        if not (0 <= self.betas[0] < 1 and 0 <= self.betas[1] < 1):
+            raise ConfigError("optim.betas", f"each beta must be in [0, 1), got {self.betas}")
+
+
+@dataclass
+class LossConfig:
+    dmd_weight: float = 0.2  # λ: even generator step = otd_weight·OTD + dmd_weight·DMD
+    otd_weight: float = 0.8
+    gan: bool = True  # odd steps: GAN-G / GAN-D; off = every step is the even (DMD/OTD + denoising) step
+    gan_g_weight: float = 0.1
+    gan_d_weight: float = 0.1
+    gan_loss: Literal["relativistic", "nonsaturating"] = "relativistic"
+    gan_d_trains_backbone: bool = True  # GAN-D gradient also updates the fake-score backbone (heads share it)
+    r1_weight: float = 0.0  # approximate R1 on real inputs (official: off)
+    r1_sigma: float = 0.01
+    dmd_normaliser: Literal["t_over_1000", "mean_abs", "none"] = "t_over_1000"  # official VDOT vs DMD2/Self-Forcing
+    guidance: float = 3.0  # real score CFG
+    negative_prompt: str = ""
+    shift: float = 5.0  # timestep shift of the DMD/OTD/denoising draws
+    critic_shift: float = 12.0  # timestep shift of the GAN branch
+    t_min: float = 20.0
+    t_max: float = 980.0
+    otd: OTDConfig = field(default_factory=OTDConfig)  # official: ε 0.1, 60 iterations, 2×2 pool, α 0.1
+
+    def validate(self) -> None:
+        if self.dmd_weight < 0 or self.otd_weight < 0 or self.dmd_weight + self.otd_weight == 0:
+            raise ConfigError("loss.dmd_weight / loss.otd_weight", "weights must be ≥ 0 and not both 0")
+        if self.guidance < 1.0:
+            raise ConfigError("loss.guidance", "the real score's CFG scale must be ≥ 1 (official 3.0)")
+
+
+@dataclass
+class ScheduleConfig:
+    dfake_gen_update_ratio: int = 5  # generator updates every N-th iteration, critic every iteration
+    grad_accum: int = 3
+    student_steps: tuple[int, ...] = (1000, 750, 500, 250)
+    student_shift: float = 5.0
+    exit_step: int = -1  # -1 = random exit step per iteration (Self-Forcing); k = always exit at step k
+
+    def validate(self) -> None:
+        if self.dfake_gen_update_ratio < 1:
+            raise ConfigError("schedule.dfake_gen_update_ratio", "must be ≥ 1")
+        if self.grad_accum < 1:
+            raise ConfigError("schedule.grad_accum", "must be ≥ 1")
+        if self.exit_step >= len(self.student_steps):
+            raise ConfigError("schedule.exit_step", f"must be < {len(self.student_steps)} or -1 (random)")
+
+
+@dataclass
+class DiscConfig:
+    blocks: tuple[int, ...] = (23, 31, 39)  # 40-block 14B; (13, 21, 29) for the 30-block 1.3B
+    reg_dim: int = 512
+    attn_heads: int = 8
+    time_scale: float = 10.0
+
+
+@dataclass
+class DataConfig:
+    shards: list[str] = field(default_factory=list)  # WebDataset tars / globs / dirs (uvc_data.shards)
+    prompts_file: str = ""  # phase 1: one prompt per line (used when `shards` is empty)
+    tasks: list[str] = field(default_factory=list)  # tasks to train; [] = every task a sample serves
+    batch_size: int = 1
+    num_frames: int = 81  # prompt-only data: frames of the generated clip
+    height: int = 480
+    width: int = 832
+    seed: int = 0
+    # samples of another size are resized to (num_frames, height, width): evenly spaced frames, cover + centre crop
+    resize: bool = True
+    # keys to never train on, one per line: a UVCBench suite's holdout.txt (`uvc bench build-suite`)
+    exclude_keys_file: str = ""
+
+    def validate(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("data.batch_size", "must be ≥ 1")
+        if min(self.num_frames, self.height, self.width) < 1:
+            raise ConfigError("data.num_frames", "num_frames, height and width must be ≥ 1")
+
+
+@dataclass
+class RunConfig:
+    out_dir: str = "runs/vdot"
+    max_steps: int = 1500  # iterations (phase 1: 1500, phase 2: 1200)
+    log_every: int = 10
+    ckpt_every: int = 100
+    keep_checkpoints: int = 3
+    seed: int = 0
+    device: str = "auto"  # auto = cuda when available
+    mixed_precision: Literal["bf16", "no"] = "bf16"  # autocast where the device supports it
+    gradient_checkpointing: bool = True
+    ema_decay: float = 0.0  # 0 = no EMA of the generator
+
+
+@dataclass
+class InitConfig:
+    """Generator initialisation. AccWanInit: main blocks from a few-step T2V checkpoint, VACE blocks from the teacher."""
+
+    generator: str = ""  # "" = the teacher; else a student checkpoint (.safetensors / checkpoint dir / diffusers dir)
+    accwan_from: str = ""  # phase 2: the phase-1 few-step T2V weights (AccWanInit)
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    disc: DiscConfig = field(default_factory=DiscConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    distributed: bool = False  # FSDP over torchrun ranks (vdot_train.distributed)
+    fsdp_cpu_offload: bool = False
+
+    def validate(self) -> None:
+        if self.init.accwan_from and self.model.kind != "vace":
+            raise ConfigError("init.accwan_from", "AccWanInit builds a VACE generator: set model.kind=vace")
+        if not self.data.shards and not self.data.prompts_file:
+            raise ConfigError("data.shards", "give WebDataset shards (or data.prompts_file for prompt-only phase 1)")
+        if self.distributed and self.run.ema_decay > 0:
+            raise ConfigError("run.ema_decay", "the generator EMA is single-process only: set it to 0 with distributed")
+        if self.loss.gan and not self.data.shards:
+            raise ConfigError("loss.gan", "the GAN branch needs real clips: set data.shards or loss.gan=false")
+
+
+@dataclass
+class PretrainConfig:
+    """Plain flow-matching training of a teacher (from scratch for tiny CPU models, or fine-tuning)."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    run: RunConfig = field(default_factory=lambda: RunConfig(out_dir="runs/pretrain", max_steps=1000))
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    grad_accum: int = 1
+    shift: float = 5.0
+    text_dropout: float = 0.1  # probability of training on the negative (empty) prompt, enables CFG
+
+    def validate(self) -> None:
+        if not self.data.shards:
+            raise ConfigError("data.shards", "teacher training needs clips: set data.shards")

@@ -1,0 +1,139 @@
+"""Teacher pretraining / fine-tuning: plain flow matching on shards, so tiny CPU teachers can be trained from scratch.
+
+Loss (method.md, flow matching): x_t = (1−σ)·x0 + σ·ε, L = mean‖v_θ(x_t, t, text, context) − (ε − x0)‖², t drawn with
+`shift`; with probability `text_dropout` the prompt is replaced by the empty one so the teacher supports CFG.
+`export_model_dir()` writes a diffusers-layout teacher dir (transformer/ + the text encoder and tokenizer).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from uvc_data.configurable import to_dict, validate
+from uvc_data.sample import Sample
+from vdot_train.data import BatchBuilder, TrainData
+from vdot_train.flow import add_noise, sample_timesteps
+from vdot_train.losses.denoise import denoising_loss
+from vdot_train.models.bundle import load_denoiser, load_text_encoder
+from vdot_train.models.codecs import build_codec
+from vdot_train.trainer import checkpoint as ckpt
+from vdot_train.trainer.common import (JsonlLog, adam, autocast, is_finite, load_rng_state, log, optimiser_step,
+                                       pick_device, rng_state, warmup_scheduler)
+from vdot_train.trainer.config import PretrainConfig
+
+
+class FlowMatchingTrainer:
+    def __init__(self, cfg: PretrainConfig, samples: Sequence[Sample] | None = None):
+        if samples is not None and not cfg.data.shards:
+            cfg.data.shards = ["<in-memory samples>"]
+        validate(cfg)
+        cfg.model.materialise()
+        self.cfg = cfg
+        self.device = pick_device(cfg.run.device)
+        self.model = load_denoiser(cfg.model).to(self.device).requires_grad_(True).train()
+        if cfg.run.gradient_checkpointing:
+            self.model.enable_gradient_checkpointing()
+        text = load_text_encoder(cfg.model).to(self.device)
+        codec = build_codec(cfg.model.codec, cfg.model.path)
+        if hasattr(codec, "to"):
+            codec.to(self.device)  # type: ignore[union-attr]
+        self.data = TrainData(BatchBuilder(codec, text, cfg.data, cfg.model.kind, self.device), cfg.data, samples)
+        self.negative = text.encode([""]).to(self.device)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay)
+        self.sched = warmup_scheduler(self.opt, 0)
+        self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
+        self.step, self.skipped = 0, 0
+        self.logger = JsonlLog(cfg.run.out_dir)
+        last = ckpt.latest_checkpoint(Path(cfg.run.out_dir) / "checkpoints")
+        if last is not None:
+            self.load(str(last))
+            log.info("resumed from %s at step %d", last, self.step)
+
+    def loss(self) -> torch.Tensor:
+        batch = self.data.next_batch()
+        x0 = batch.real.float()  # type: ignore[union-attr]
+        b = x0.shape[0]
+        text = batch.text_emb
+        drop = torch.rand(b, generator=self.rng, device=self.device) < self.cfg.text_dropout
+        text = torch.where(drop[:, None, None], self.negative.expand(b, -1, -1), text)
+        t = sample_timesteps(b, self.cfg.shift, 0.0, 1000.0, generator=self.rng, device=self.device)
+        noise = torch.randn(x0.shape, generator=self.rng, device=self.device)
+        with autocast(self.device, self.cfg.run.mixed_precision):
+            v = self.model(add_noise(x0, noise, t), t, text, batch.context).velocity
+        return denoising_loss(v, x0, noise)
+
+    def train_step(self) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        n, total, finite = self.cfg.grad_accum, 0.0, True
+        for _ in range(n):
+            loss = self.loss()
+            if not is_finite(loss.detach()):
+                finite = False
+                continue
+            (loss / n).backward()
+            total += float(loss.detach()) / n
+        stepped, norm = False, float("nan")
+        if finite:
+            stepped, norm = optimiser_step(self.opt, self.params, self.cfg.grad_clip, self.sched)
+        else:
+            self.opt.zero_grad(set_to_none=True)
+        if not stepped:
+            self.skipped += 1
+            log.warning("step %d: non-finite loss or gradient, update skipped", self.step)
+        rec = {"step": self.step, "loss": total, "grad_norm": norm, "skipped": float(not stepped),
+               "seconds": time.perf_counter() - t0}
+        self.step += 1
+        return rec
+
+    def fit(self, max_steps: int | None = None) -> list[dict[str, Any]]:
+        run = self.cfg.run
+        end = run.max_steps if max_steps is None else max_steps
+        out = []
+        while self.step < end:
+            rec = self.train_step()
+            out.append(rec)
+            if run.log_every and (rec["step"] % run.log_every == 0 or self.step == end):
+                self.logger.write(rec)
+                log.info("pretrain step %d loss %.5f", rec["step"], rec["loss"])
+            if run.ckpt_every and (self.step % run.ckpt_every == 0 or self.step == end):
+                self.save()
+        return out
+
+    def save(self) -> str:
+        from vdot_train.distributed import full_state_dict
+
+        state = {"step": self.step, "skipped": self.skipped, "opt": self.opt.state_dict(),
+                 "sched": self.sched.state_dict(), "rng": rng_state(self.rng), "data": self.data.state_dict()}
+        path = ckpt.save_checkpoint(Path(self.cfg.run.out_dir) / "checkpoints", self.step,
+                                    {"model": full_state_dict(self.model.transformer)}, state, to_dict(self.cfg),
+                                    self.cfg.run.keep_checkpoints)
+        return str(path)
+
+    def load(self, path: str) -> None:
+        weights, state = ckpt.load_checkpoint(path)
+        self.model.transformer.load_state_dict(weights["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        load_rng_state(self.rng, state["rng"])
+        self.data.load_state_dict(state["data"])
+        self.step, self.skipped = int(state["step"]), int(state["skipped"])
+
+    def export_model_dir(self, out: str | Path | None = None) -> Path:
+        """A teacher dir usable as `model.path`: transformer/ (trained) + text_encoder/, tokenizer/ (and vae/) copied."""
+        out = Path(out or Path(self.cfg.run.out_dir) / "model")
+        tmp = out.with_name(out.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.model.transformer.save_pretrained(tmp / "transformer")
+        src = Path(self.cfg.model.text_encoder_path or self.cfg.model.path)
+        for sub in ("text_encoder", "tokenizer", "vae"):
+            root = src if sub != "vae" else Path(self.cfg.model.path)
+            if (root / sub).is_dir():
+                shutil.copytree(root / sub, tmp / sub)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+        return out
