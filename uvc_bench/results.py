@@ -12,7 +12,7 @@ Layout (schema_version "uvcbench-results/1"; JSON keys are the dataclass fields)
   tasks{}      per subtask: num_cases, num_scored, dimensions {dim: {raw, normalized, backend}}, na, na_dimensions,
                fidelity (mean over scored cases)
   overall      dimensions over all scored cases, na (mean of the task NAs), na_dimensions
-  timings      generation seconds per video (mean, total, count), scoring seconds
+  timings      generation seconds per video (median, total, count), scoring seconds
 Per-case `raw` is VBench's per-video value (imaging_quality 0–100, dynamic_degree 0/1); task and overall `raw` are
 VBench's suite aggregates (imaging_quality /100); `normalized` is (raw·scale − min)/(max − min), not clipped.
 """
@@ -115,7 +115,8 @@ class OverallResult:
 
 @dataclass
 class Timings:
-    seconds_per_video: float | None = None  # mean generation wall time over the videos that have one
+    seconds_per_video: float | None = None  # MEDIAN generation wall time over the videos that have one (robust to
+    # the one-off warm-up of a process's first generation: first torch ops, lazy inits)
     generation_seconds: float | None = None  # sum of those
     timed_videos: int = 0
     scoring_seconds: float = 0.0

@@ -183,7 +183,7 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
         metrics=MetricsInfo(list(cfg.metrics.dimensions), dict(scorer.backends), dict(scorer.missing),
                             dict(getattr(scorer, "fallbacks", {})), cfg.na_convention),
         cases=[s.result for s in scored], tasks=tasks, overall=overall,
-        timings=Timings(float(np.mean(secs)) if secs else None, float(np.sum(secs)) if secs else None, len(secs),
+        timings=Timings(float(np.median(secs)) if secs else None, float(np.sum(secs)) if secs else None, len(secs),
                         time.perf_counter() - t_start),
     )
     data = results.to_dict()
