@@ -117,8 +117,23 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
 
 
+def _field_type(tp: Any, name: str) -> Any:
+    """The declared type of field `name` of dataclass `tp` (Optional unwrapped), or None when there is no such field."""
+    hints = typing.get_type_hints(tp)
+    if name not in hints:
+        return None
+    ftp = hints[name]
+    if typing.get_origin(ftp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ftp) if a is not type(None)]
+        ftp = args[0] if len(args) == 1 else ftp
+    return ftp
+
+
 def apply_overrides(cfg: C, overrides: list[str]) -> C:
-    """Apply `a.b.c=value` overrides (value parsed as JSON when it parses, else kept as a string)."""
+    """Apply `a.b.c=value` overrides (value parsed as JSON when it parses, else kept as a string).
+
+    Below a field typed as a dict (free-form options such as `annotator_options`), keys may be created:
+    `annotator_options.depth.weights=/models/da` makes {"depth": {"weights": "/models/da"}}."""
     data = to_dict(cfg)
     for item in overrides:
         if "=" not in item:
@@ -128,16 +143,29 @@ def apply_overrides(cfg: C, overrides: list[str]) -> C:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
-        node = data
         parts = path.strip().split(".")
-        for p in parts[:-1]:
-            if not isinstance(node.get(p), dict):
-                raise ConfigError(path, f"`{p}` is not a section of this config")
-            node = node[p]
-        if parts[-1] not in node:
-            err = UnknownNameError("config field", path, _all_paths(data))
-            raise ConfigError(path, str(err))
-        node[parts[-1]] = value
+        node, tp, free = data, type(cfg), False
+        for i, p in enumerate(parts):
+            last = i == len(parts) - 1
+            if not free:
+                ftp = _field_type(tp, p)
+                if ftp is None:
+                    err = UnknownNameError("config field", path, _all_paths(data))
+                    raise ConfigError(path, str(err))
+                if dataclasses.is_dataclass(ftp):
+                    tp = ftp
+                elif typing.get_origin(ftp) is dict or ftp is dict:
+                    free = True
+                elif not last:
+                    raise ConfigError(path, f"`{p}` is not a section of this config")
+            if last:
+                node[p] = value
+            else:
+                if node.get(p) is None:
+                    node[p] = {}
+                if not isinstance(node[p], dict):
+                    raise ConfigError(path, f"`{p}` is not a section of this config")
+                node = node[p]
     return from_dict(type(cfg), data)
 
 

@@ -1,5 +1,5 @@
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -41,3 +41,18 @@ def test_errors_name_the_field():
         apply_overrides(Outer(), ["rate=fast"])
     with pytest.raises(ConfigError, match="inner.width"):
         validate(from_dict(Outer, {"inner": {"width": 641}}))
+
+
+@dataclass
+class WithOptions:
+    inner: Inner = field(default_factory=Inner)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def test_overrides_create_keys_below_free_form_dicts_only():
+    cfg = apply_overrides(WithOptions(), ["options.depth.weights=/models/da", "options.flow.scale=0.5"])
+    assert cfg.options == {"depth": {"weights": "/models/da"}, "flow": {"scale": 0.5}}
+    with pytest.raises(ConfigError, match="Did you mean 'inner.width'"):
+        apply_overrides(WithOptions(), ["inner.widht=4"])
+    with pytest.raises(ConfigError, match="not a section"):
+        apply_overrides(WithOptions(), ["inner.width.x=4"])
