@@ -38,12 +38,12 @@ BENCH_TASKS = ["gray", "flow", "scribble", "outpainting", "extension", "r2v", "f
 class DemoConfig:
     work: str = "runs/demo"
     ray: bool = True  # build the data on a local Ray (else the in-process executor)
-    per_task: int = 1  # held-out bench cases per task
+    per_task: int = 2  # held-out bench cases per task
     frames: int = 9  # training / generation clip: frames, height, width (pixel codec, patch 2)
     height: int = 32
     width: int = 56
-    teacher_steps: int = 600
-    distill_steps: int = 120
+    teacher_steps: int = 2000
+    distill_steps: int = 300
     teacher_sampling_steps: int = 50
     student_steps: int = 4
     guidance: float = 3.0  # the teacher's CFG when sampled (also the real score's in distillation)
@@ -53,7 +53,7 @@ class DemoConfig:
     @classmethod
     def quick(cls, work: str) -> "DemoConfig":
         """The shortened version CI runs end to end."""
-        return cls(work=work, ray=False, teacher_steps=20, distill_steps=6, teacher_sampling_steps=8,
+        return cls(work=work, ray=False, per_task=1, teacher_steps=20, distill_steps=6, teacher_sampling_steps=8,
                    bench_tasks=["gray", "extension", "r2v"])
 
 

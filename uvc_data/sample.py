@@ -55,6 +55,14 @@ class Sample:
     rejected: dict[str, str] = field(default_factory=dict)  # task (or "clip") → why it was rejected
     signals: dict[str, float] = field(default_factory=dict)  # measurements (motion, blur, person, ...)
     split: str = "train"
+    # per-sample intermediate results steps share (e.g. subject masks used by two annotators); never written to
+    # shards, and dropped when the sample is pickled (between Ray stages)
+    scratch: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["scratch"] = {}
+        return state
 
     @property
     def num_frames(self) -> int:

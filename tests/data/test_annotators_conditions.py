@@ -97,3 +97,31 @@ def test_depth_anything_from_a_local_folder(tiny_depth_dir):
         assert frame.min() == 0 and frame.max() == 255
     raw = ann.model(f[:1])[0]
     assert np.abs(minmax_to_uint8(raw).astype(int) - d[0]).max() <= 1  # batch of 1 vs 2: float rounding
+
+
+def test_inpaint_and_reference_share_one_segmentation(monkeypatch):
+    """The subject masks are computed once per sample and shared by both annotators (sample.scratch)."""
+    import pickle
+
+    import numpy as np
+
+    from uvc_data.annotators import build_annotator
+    from uvc_data.annotators.segment import Segmenter
+    from uvc_data.sample import Provenance, Sample
+
+    calls = []
+    real_call = Segmenter.__call__
+
+    def counting(self, frames):
+        calls.append(frames.shape)
+        return real_call(self, frames)
+
+    monkeypatch.setattr(Segmenter, "__call__", counting)
+    frames = np.zeros((5, 48, 64, 3), np.uint8)
+    frames[:, 12:36, 20:44] = 255  # a bright square: the salient subject
+    s = Sample("k-0000", frames, 8.0, Provenance("a.mp4", "a", 0, 0, 0, 1, 8, 64, 48), tasks=["inpainting", "r2v"])
+    opts = {"segment": {"segmenters": ["saliency"]}}
+    build_annotator("inpaint", opts).process(s)
+    build_annotator("reference", opts).process(s)
+    assert len(calls) == 1 and "inpaint_mask" in s.conditions and "ref_images" in s.conditions
+    assert pickle.loads(pickle.dumps(s)).scratch == {}  # never travels between stages

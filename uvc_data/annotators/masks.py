@@ -136,7 +136,7 @@ class InpaintAnnotator(Annotator):
         return Segmenter(self.config.segment)
 
     def annotate(self, sample: Sample) -> np.ndarray:
-        found = self.model(sample.frames)
+        found = self.model.for_sample(sample)
         if found is None:
             sample.signals["inpaint_area"] = 0.0
             raise NothingToAnnotate(f"no subject found by {list(self.config.segment.segmenters)}")

@@ -64,7 +64,7 @@ class ReferenceAnnotator(Annotator):
         return Segmenter(self.config.segment)
 
     def annotate(self, sample: Sample) -> list[np.ndarray]:
-        found = self.model(sample.frames)
+        found = self.model.for_sample(sample)
         if found is None:
             sample.signals["ref_subject_area"] = 0.0
             raise NothingToAnnotate(f"no subject found by {list(self.config.segment.segmenters)}")

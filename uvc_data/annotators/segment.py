@@ -124,6 +124,14 @@ class Segmenter:
             return False
         return bool(c.min_area <= area[present].mean() <= c.max_area)
 
+    def for_sample(self, sample) -> tuple[np.ndarray, str] | None:
+        """`self(sample.frames)`, computed once per sample and configuration: the inpaint and reference annotators
+        share it through `sample.scratch`."""
+        key = f"segment:{self.config!r}"
+        if key not in sample.scratch:
+            sample.scratch[key] = self(sample.frames)
+        return sample.scratch[key]
+
     def __call__(self, frames: np.ndarray) -> tuple[np.ndarray, str] | None:
         for name, fn in self.backends.items():
             masks = fn(frames)
