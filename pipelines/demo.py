@@ -38,7 +38,7 @@ BENCH_TASKS = ["gray", "flow", "scribble", "outpainting", "extension", "r2v", "f
 class DemoConfig:
     work: str = "runs/demo"
     ray: bool = True  # build the data on a local Ray (else the in-process executor)
-    per_task: int = 2  # held-out bench cases per task
+    per_task: int = 1  # held-out bench cases per task (cases of different tasks may share a clip)
     frames: int = 9  # training / generation clip: frames, height, width (pixel codec, patch 2)
     height: int = 32
     width: int = 56
@@ -104,7 +104,8 @@ class Demo:
                 shutil.copy(src / f"{stem}.mp4", inputs / f"{stem}.mp4")
             (inputs / f"{stem}.txt").write_text(caption + "\n")
         argv = ["data", "build", str(inputs), "--out", str(self.work / "data"), "--recipe", "tiny",
-                "--set", "tasks=" + ",".join(self.cfg.tasks), "--set", "annotators=gray,scribble,flow,pose,outpaint,reference"]
+                "--set", "tasks=" + ",".join(self.cfg.tasks), "--set", "annotators=gray,scribble,flow,pose,outpaint,reference",
+                "--set", f"split.clips.num_frames={self.cfg.frames}"]  # clips as long as the training ones: more of them
         if self.cfg.ray:
             argv += ["--executor", "ray", "--num-cpus", "2"]
         self._uvc(*argv)

@@ -97,7 +97,9 @@ class SampleStream:
                 return sample
             except StopIteration:
                 if self.index == 0:
-                    raise BadInputError("the training data holds no samples") from None
+                    why = (f" ({len(self.exclude)} keys are excluded by data.exclude_keys_file: is every sample held out?)"
+                           if self.exclude else "")
+                    raise BadInputError(f"the training data holds no samples{why}") from None
                 self.epoch, self.index, self._it = self.epoch + 1, 0, None
         raise BadInputError("the training data holds no samples")
 

@@ -93,7 +93,8 @@ def test_mediapipe_pose_finds_the_person(face_clip):
     assert (video.reshape(6, -1, 3).max(1) > 0).any(1).sum() >= 3  # skeletons drawn
     assert (video[..., :] == 0).all(-1).mean() > 0.8  # on black
     blank = build_annotator("pose").process(make_sample(np.zeros((3, 64, 64, 3), np.uint8), ["pose"]))
-    assert blank.signals["pose_person_frac"] == 0 and blank.conditions["pose"].max() == 0
+    assert blank.signals["pose_person_frac"] == 0 and "pose" not in blank.conditions
+    assert blank.rejected["pose"].startswith("no pose: ")
 
 
 def test_inpaint_mask_and_reference_from_selfie_segmentation(face_clip):

@@ -17,6 +17,8 @@ from uvc_data.imports import require
 POSE_MEAN = np.array([123.675, 116.28, 103.53], np.float32)
 POSE_STD = np.array([58.395, 57.12, 57.375], np.float32)
 YOLOX_STRIDES = (8, 16, 32)
+DET_HW = (640, 640)  # input (h, w) of the released yolox_l.onnx; used when a file leaves height/width dynamic
+POSE_HW = (384, 288)  # input (h, w) of the released dw-ll_ucoco_384.onnx
 HOW = ("download yolox_l.onnx and dw-ll_ucoco_384.onnx (DWPose release, also in VACE-Annotators/pose/) to a folder "
        "and set pose.dwpose_dir=<folder> (or pose.det_model / pose.pose_model to the files); or use pose.backend=mediapipe")
 
@@ -114,6 +116,29 @@ def wholebody_to_person(kpts: np.ndarray, scores: np.ndarray) -> PersonPose:
                       face=full[23:91])
 
 
+def input_hw(session, default: tuple[int, int], path: Path) -> tuple[int, int]:
+    """(h, w) of a session's NCHW input; `default` for a height/width the file leaves dynamic (a name, not a number)."""
+    dims = session.get_inputs()[0].shape
+    if len(dims) != 4:
+        raise ValueError(f"{path}: expected an NCHW image input, got shape {dims}; point pose.det_model / "
+                         "pose.pose_model (or pose.dwpose_dir) at the DWPose ONNX files")
+    return tuple(d if isinstance(d, int) and d > 0 else dft for d, dft in zip(dims[2:4], default))
+
+
+def check_signatures(det, pose, det_path: Path, pose_path: Path) -> None:
+    """ValueError naming the option to change when a file is not the model it is used as (e.g. the two swapped):
+    YOLOX has one (1, N, 5 + C) output, the SimCC pose model two 3-d outputs (simcc_x, simcc_y)."""
+    d_out, p_out = det.get_outputs(), pose.get_outputs()
+    fix = "set pose.det_model to yolox_l.onnx and pose.pose_model to dw-ll_ucoco_384.onnx (or pose.dwpose_dir)"
+    width = d_out[0].shape[-1] if len(d_out) == 1 else None
+    if len(d_out) != 1 or len(d_out[0].shape) != 3 or not (isinstance(width, int) and width >= 6):
+        raise ValueError(f"{det_path} is not a YOLOX detector (outputs {[o.shape for o in d_out]}, "
+                         f"expected one (1, N, 5 + classes)): {fix}")
+    if len(p_out) < 2 or any(len(o.shape) != 3 for o in p_out[:2]):
+        raise ValueError(f"{pose_path} is not a SimCC pose model (outputs {[o.shape for o in p_out]}, "
+                         f"expected simcc_x (1, K, Wx) and simcc_y (1, K, Hy)): {fix}")
+
+
 class DWPose:
     """The two ONNX sessions. `__call__(image)` → people in image pixels."""
 
@@ -126,14 +151,17 @@ class DWPose:
         chosen = [p for p in providers if p in have] or ["CPUExecutionProvider"]
         self.det = ort.InferenceSession(str(det), providers=chosen)
         self.pose = ort.InferenceSession(str(pose), providers=chosen)
-        self.det_size = tuple(int(d) for d in self.det.get_inputs()[0].shape[2:4])  # (h, w)
-        ph, pw = self.pose.get_inputs()[0].shape[2:4]
-        self.pose_wh = (int(pw), int(ph))
+        check_signatures(self.det, self.pose, det, pose)
+        self.det_size = input_hw(self.det, DET_HW, det)  # (h, w)
+        ph, pw = input_hw(self.pose, POSE_HW, pose)
+        self.pose_wh = (pw, ph)
         self.det_score, self.nms_iou = det_score, nms_iou
 
     def __call__(self, image: np.ndarray) -> list[PersonPose]:
         import cv2
 
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"DWPose needs RGB frames (H, W, 3), got shape {image.shape}")
         x, ratio = letterbox(image, self.det_size)
         raw = self.det.run(None, {self.det.get_inputs()[0].name: x[None]})[0][0]  # (N, 5 + C)
         boxes = person_boxes(yolox_decode(raw, self.det_size), ratio, self.det_score, self.nms_iou)

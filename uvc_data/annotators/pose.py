@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from uvc_data.annotators.base import Annotator, AnnotatorConfig
+from uvc_data.annotators.base import Annotator, AnnotatorConfig, NothingToAnnotate
 from uvc_data.annotators.dwpose import DWPose, dwpose_paths
 from uvc_data.annotators.pose_render import PersonPose, coco_to_openpose, draw_pose
 from uvc_data.annotators.registry import ANNOTATORS
@@ -120,4 +120,6 @@ class PoseAnnotator(Annotator):
         sample.signals["pose_people"] = float(most)
         sample.signals["pose_keypoints"] = float(np.mean(keypoints)) if keypoints else 0.0
         sample.signals["pose_person_height"] = float(np.mean(heights)) if heights else 0.0
+        if with_person == 0:
+            raise NothingToAnnotate(f"no frame shows a person with >= {c.min_keypoints} body keypoints scored >= {c.threshold}")
         return out
