@@ -31,13 +31,18 @@ def prefetch(make: Callable[[], Iterator[T]], size: int) -> Iterator[T]:
         return False
 
     def produce() -> None:
+        source = make()
         try:
-            for item in make():
+            for item in source:
                 if not put((True, item)):
                     return
             put((True, _END))
         except BaseException as exc:  # handed to the consumer
             put((False, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()  # run the source's cleanup (e.g. close the video container) now, on this thread
 
     thread = threading.Thread(target=produce, name="uvc-prefetch", daemon=True)
     thread.start()
