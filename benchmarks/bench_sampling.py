@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    from tests.train.conftest import make_sample
+    from uvc_data.testing.samples import synthetic_sample as make_sample
     from uvc_data.vcu import build_vcu
     from vdot_train.models.bundle import ModelConfig, load_bundle
     from vdot_train.models.codecs import CodecConfig

@@ -36,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    from tests.train.conftest import make_sample
+    from uvc_data.testing.samples import synthetic_sample as make_sample
     from uvc_data.configurable import apply_overrides
     from vdot_train.models.tiny import TinySpec, save_tiny_model_dir
     from vdot_train.recipes import get_recipe
