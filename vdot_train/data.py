@@ -19,6 +19,7 @@ from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.resize import read_keys, resize_sample
 from uvc_data.sample import Sample
 from uvc_data.vcu import VCU, build_vcu, to_unit
+from uvc_data.video.prefetch import prefetch
 from vdot_train.models.codecs import LatentCodec
 from vdot_train.models.text_encoder import TextEncoder
 from vdot_train.models.vace_context import build_context, encode_target, latent_shape
@@ -40,10 +41,11 @@ class SampleStream:
     """Samples from shards or an in-memory list, epoch after epoch; `position` = (epoch, index within the epoch)."""
 
     def __init__(self, shards: Sequence[str] = (), samples: Sequence[Sample] | None = None, seed: int = 0,
-                 rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset()):
+                 rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset(), prefetch: int = 0):
         if samples is None and not shards:
             raise ConfigError("data.shards", "no training data: give WebDataset shards")
         self.exclude = frozenset(exclude)  # held-out keys (a bench suite's holdout.txt): never trained on
+        self.prefetch = prefetch  # samples read and decoded ahead on a background thread (0 = in the caller)
         self.samples = [s for s in samples if s.key not in self.exclude] if samples is not None else None
         self.shards: list[str] = []
         if self.samples is None:
@@ -59,6 +61,11 @@ class SampleStream:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.epoch, self.index = int(state["epoch"]), int(state["index"])
+        self._reset()
+
+    def _reset(self) -> None:
+        if self._it is not None:
+            self._it.close()  # stops a prefetching thread
         self._it = None
 
     def _epoch_iter(self, skip: int) -> Iterator[Sample]:
@@ -90,7 +97,8 @@ class SampleStream:
     def next(self) -> Sample:
         for _ in range(2):
             if self._it is None:
-                self._it = self._epoch_iter(self.index)
+                # the position counts consumed samples, so what was prefetched but not consumed is read again on resume
+                self._it = prefetch(lambda skip=self.index: self._epoch_iter(skip), self.prefetch)
             try:
                 sample = next(self._it)
                 self.index += 1
@@ -100,7 +108,8 @@ class SampleStream:
                     why = (f" ({len(self.exclude)} keys are excluded by data.exclude_keys_file: is every sample held out?)"
                            if self.exclude else "")
                     raise BadInputError(f"the training data holds no samples{why}") from None
-                self.epoch, self.index, self._it = self.epoch + 1, 0, None
+                self._reset()
+                self.epoch, self.index = self.epoch + 1, 0
         raise BadInputError("the training data holds no samples")
 
 
@@ -193,7 +202,7 @@ class TrainData:
         self.prompts: PromptStream | None = None
         if samples is not None or cfg.shards:
             exclude = read_keys(cfg.exclude_keys_file) if cfg.exclude_keys_file else set()
-            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude)
+            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch)
         else:
             self.prompts = PromptStream.from_file(cfg.prompts_file, cfg.seed, rank, world)
         self.batches = 0

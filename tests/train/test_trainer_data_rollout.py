@@ -17,19 +17,20 @@ from vdot_train.trainer.rollout import rollout
 from .conftest import make_sample
 
 
-def test_shard_stream_resumes_at_the_same_sample(tmp_path):
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_shard_stream_resumes_at_the_same_sample(tmp_path, prefetch):
     for s in range(2):
         write_tar(tmp_path / f"shard-{s}.tar", [sample_to_wds(make_sample(10 * s + i)) for i in range(3)])
-    a = SampleStream([str(tmp_path)], seed=1)
+    a = SampleStream([str(tmp_path)], seed=1, prefetch=prefetch)
     keys = [a.next().key for _ in range(8)]  # crosses an epoch boundary (6 samples)
     assert sorted(keys[:6]) == sorted(f"s{k}" for k in (0, 1, 2, 10, 11, 12)) and a.epoch == 1
-    b = SampleStream([str(tmp_path)], seed=1)
+    b = SampleStream([str(tmp_path)], seed=1, prefetch=prefetch)
     for _ in range(4):
         b.next()
-    c = SampleStream([str(tmp_path)], seed=1)
+    c = SampleStream([str(tmp_path)], seed=1, prefetch=prefetch)
     c.load_state_dict(b.state_dict())
     assert [c.next().key for _ in range(4)] == keys[4:]
-    r0, r1 = (SampleStream([str(tmp_path)], seed=1, rank=r, world=2) for r in (0, 1))
+    r0, r1 = (SampleStream([str(tmp_path)], seed=1, rank=r, world=2, prefetch=prefetch) for r in (0, 1))
     k0, k1 = [r0.next().key for _ in range(3)], [r1.next().key for _ in range(3)]
     assert not set(k0) & set(k1) and sorted(k0 + k1) == sorted(keys[:6])
 

@@ -96,10 +96,14 @@ class DataConfig:
     resize: bool = True
     # keys to never train on, one per line: a UVCBench suite's holdout.txt (`uvc bench build-suite`)
     exclude_keys_file: str = ""
+    # samples read from the shards and decoded ahead on a background thread, overlapping with the training step
+    prefetch: int = 2
 
     def validate(self) -> None:
         if self.batch_size < 1:
             raise ConfigError("data.batch_size", "must be ≥ 1")
+        if self.prefetch < 0:
+            raise ConfigError("data.prefetch", "must be ≥ 0 (0 = read in the training loop)")
         if min(self.num_frames, self.height, self.width) < 1:
             raise ConfigError("data.num_frames", "num_frames, height and width must be ≥ 1")
 
