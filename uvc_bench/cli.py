@@ -44,6 +44,10 @@ def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--convention", choices=("vace", "vbench"), default="vace", help="NA convention")
     p.add_argument("--no-fidelity", action="store_true", help="skip condition fidelity")
+    p.add_argument("--depth-weights", default="", help="Depth Anything V2 folder for depth re-annotation fidelity")
+    p.add_argument("--pose-backend", choices=("mediapipe", "dwpose"), default="mediapipe",
+                   help="pose annotator for pose re-annotation fidelity")
+    p.add_argument("--dwpose-dir", default="", help="DWPose ONNX folder (with --pose-backend dwpose)")
     p.add_argument("--vbench-export", default="", help="also write VBench *_eval_results.json files here")
 
 
@@ -140,7 +144,8 @@ def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
         else:
             backend.update({d: b.strip() for d in dims})
     metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend,
-                            batch_size=args.batch_size, device=args.device)
+                            batch_size=args.batch_size, device=args.device, depth_weights=args.depth_weights,
+                            pose_backend=args.pose_backend, dwpose_dir=args.dwpose_dir)
     if args.batch_size < 1:
         raise ConfigError("--batch-size", "must be ≥ 1")
     return ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,

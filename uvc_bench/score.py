@@ -86,7 +86,8 @@ def score_case(scorer: Scorer, case: Case, path: Path, fidelity: bool) -> tuple[
             source = case_ground_truth(case, (h, w), t)
             if source is not None and source.shape != frames.shape:
                 source = None  # a shorter ground truth cannot be paired frame by frame
-            rep = condition_fidelity_report(case.task, frames, vcu, source, scorer.image_features)
+            rep = condition_fidelity_report(case.task, frames, vcu, source, scorer.image_features,
+                                            getattr(scorer, "reannotators", None))
             res.fidelity, res.fidelity_skipped = dict(rep.values), dict(rep.skipped)
         except UVCError as exc:
             res.fidelity_skipped["all"] = str(exc)

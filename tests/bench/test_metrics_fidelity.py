@@ -111,3 +111,115 @@ def test_masked_psnr_by_hand():
     a = np.zeros((2, 2), np.uint8)
     b = np.array([[10, 0], [0, 0]], np.uint8)
     assert masked_psnr(a, b, np.array([[True, True], [False, False]])) == pytest.approx(10 * math.log10(255**2 / 50))
+
+
+# ---- depth / pose re-annotation (uvc_bench.metrics.fidelity_reannotation) ----
+
+@pytest.fixture(scope="module")
+def face_clip():
+    from tests.data.test_annotators_base import load_clip
+
+    return load_clip("carphone_pristine.mp4", 6, (176, 144))  # real footage: a man's face and shoulders
+
+
+@pytest.fixture(scope="module")
+def pose_reannotators():
+    from uvc_bench.metrics.fidelity_reannotation import Reannotators
+
+    return Reannotators()  # offline MediaPipe, loaded once for the module
+
+
+@pytest.fixture(scope="module")
+def pose_condition(face_clip):
+    from tests.data.test_annotators_base import make_sample
+    from uvc_data.annotators import build_annotator
+
+    return build_annotator("pose").process(make_sample(face_clip, ["pose"])).conditions["pose"]
+
+
+@pytest.mark.parametrize("task", ["pose", "firstframe+pose"])
+def test_pose_reannotation_on_real_footage(task, face_clip, pose_condition, pose_reannotators):
+    vcu = build_vcu(task, "p", face_clip, {"pose": pose_condition})
+    good = condition_fidelity(task, face_clip, vcu, reannotators=pose_reannotators)
+    assert good["pose_skeleton_f1"] > 0.95 and good["pose_person_recall"] == 1.0
+    assert good["pose_skeleton_precision"] > 0.95 and good["pose_skeleton_recall"] > 0.95
+    black = condition_fidelity(task, np.zeros_like(face_clip), vcu, reannotators=pose_reannotators)
+    assert black["pose_skeleton_f1"] == 0.0 and black["pose_person_recall"] == 0.0
+    moved = condition_fidelity(task, np.roll(face_clip, 60, axis=2), vcu, reannotators=pose_reannotators)
+    assert moved["pose_skeleton_f1"] < 0.3 and moved["pose_person_recall"] == 1.0  # a person, in the wrong place
+    assert pose_reannotators.get("pose") is pose_reannotators.get("pose")  # loaded once
+
+
+def test_pose_person_recall_skipped_without_a_person_in_the_condition(face_clip, pose_reannotators):
+    vcu = build_vcu("pose", "p", face_clip, {"pose": np.zeros_like(face_clip)})
+    rep = condition_fidelity_report("pose", face_clip, vcu, reannotators=pose_reannotators)
+    assert "person" in rep.skipped["pose_person_recall"]
+    assert rep.values["pose_skeleton_precision"] == 0.0  # the output draws a skeleton the condition does not have
+
+
+def test_pose_unavailable_backend_is_skipped_with_the_setting(face_clip, pose_condition):
+    from uvc_bench.metrics.fidelity_reannotation import ReannotationConfig, Reannotators
+
+    vcu = build_vcu("pose", "p", face_clip, {"pose": pose_condition})
+    r = Reannotators(ReannotationConfig(pose_backend="dwpose", dwpose_dir="/nowhere/dwpose"))
+    rep = condition_fidelity_report("pose", face_clip, vcu, reannotators=r)
+    assert rep.values == {} and "metrics.dwpose_dir" in rep.skipped["pose_reannotation"]
+
+
+@pytest.fixture(scope="module")
+def tiny_depth_dir(tmp_path_factory):
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessor
+
+    bb = Dinov2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, patch_size=14,
+                      image_size=56, out_features=["stage1", "stage2"], reshape_hidden_states=False)
+    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, neck_hidden_sizes=[8, 16],
+                              fusion_hidden_size=8, head_hidden_size=4, reassemble_factors=[2, 1], patch_size=14)
+    d = tmp_path_factory.mktemp("depth")
+    DepthAnythingForDepthEstimation(cfg).save_pretrained(d)
+    DPTImageProcessor(size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14,
+                      do_pad=False).save_pretrained(d)
+    return d
+
+
+@pytest.mark.parametrize("task", ["depth", "firstframe+depth"])
+def test_depth_reannotation_with_a_tiny_depth_anything(task, tiny_depth_dir, face_clip):
+    from tests.data.test_annotators_base import load_clip, make_sample
+    from uvc_data.annotators import build_annotator
+
+    clip = face_clip[:4]
+    cond = build_annotator("depth", {"weights": str(tiny_depth_dir), "device": "cpu"}).process(
+        make_sample(clip, ["depth"])).conditions["depth"]
+    vcu = build_vcu(task, "p", clip, {"depth": cond})
+    scorer = Scorer(MetricsConfig(dimensions=[], depth_weights=str(tiny_depth_dir)))
+    same = condition_fidelity(task, clip, vcu, reannotators=scorer.reannotators)
+    assert same["depth_reannot_mae"] == pytest.approx(0.0, abs=1e-6)
+    assert same["depth_reannot_corr"] == pytest.approx(1.0, abs=1e-6)
+    other = condition_fidelity(task, load_clip("bikes.mp4", 4, (176, 144)), vcu, reannotators=scorer.reannotators)
+    assert other["depth_reannot_mae"] > 0.02 and other["depth_reannot_corr"] < 0.9
+    assert scorer.reannotators.get("depth") is scorer.reannotators.get("depth")  # loaded once per Scorer
+
+
+def test_depth_skip_reasons_name_the_setting(clip, tmp_path):
+    from uvc_bench.metrics.fidelity_reannotation import ReannotationConfig, Reannotators
+
+    vcu = build_vcu("reference+depth", "p", clip, {"depth": clip, "ref_images": [clip[0]]})
+    rep = condition_fidelity_report("reference+depth", clip, vcu)
+    assert "metrics.depth_weights" in rep.skipped["depth_reannotation"]
+    assert "not implemented" not in rep.skipped["depth_reannotation"]
+    r = Reannotators(ReannotationConfig(depth_weights=str(tmp_path / "empty")))
+    rep = condition_fidelity_report("depth", clip, build_vcu("depth", "p", clip, {"depth": clip}), reannotators=r)
+    assert "MissingWeightsError" in rep.skipped["depth_reannotation"] and str(tmp_path) in rep.skipped[
+        "depth_reannotation"] and "metrics.depth_weights" in rep.skipped["depth_reannotation"]
+
+
+def test_aligned_depth_measures_by_hand():
+    from uvc_bench.metrics.fidelity_measures import aligned_mae, fit_scale_shift, pearson
+
+    p = np.array([[0.0, 1.0], [2.0, 3.0]])
+    assert fit_scale_shift(p, 2 * p + 10) == pytest.approx((2.0, 10.0))
+    assert aligned_mae(p, 2 * p + 10) == pytest.approx(0.0) and pearson(p, -p) == pytest.approx(-1.0)
+    t = np.array([[0.0, 0.0], [0.0, 255.0]])  # least-squares line 76.5·x − 51 through (0,0) (1,0) (2,0) (3,255)
+    assert fit_scale_shift(p, t) == pytest.approx((76.5, -51.0))
+    assert aligned_mae(p, t) == pytest.approx((51 + 25.5 + 102 + 76.5) / 4 / 255)
+    assert fit_scale_shift(np.ones((2, 2)), t) == (0.0, pytest.approx(63.75)) and pearson(np.ones(4), t) == 0.0
+    assert pearson(np.ones(4), np.full(4, 7.0)) == 1.0

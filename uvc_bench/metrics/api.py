@@ -44,6 +44,10 @@ class MetricsConfig:
     backend: dict[str, str] = field(default_factory=dict)  # dimension → "reference" | "offline" | "auto" (default auto)
     batch_size: int = 16
     device: str = "cpu"
+    # condition fidelity's re-annotators (uvc_bench.metrics.fidelity_reannotation), loaded once per Scorer:
+    depth_weights: str = ""  # Depth Anything V2 transformers folder; "" = depth re-annotation skipped
+    pose_backend: str = "mediapipe"  # "mediapipe" (offline, bundled in the wheel) | "dwpose" (needs dwpose_dir)
+    dwpose_dir: str = ""  # folder with yolox_l.onnx and dw-ll_ucoco_384.onnx
 
     def validate(self) -> None:
         from uvc_bench.metrics.registry import BACKENDS
@@ -58,6 +62,8 @@ class MetricsConfig:
                 raise ConfigError(f"backend.{d}", f"{mode!r} is not one of {BACKEND_MODES}")
         if self.batch_size < 1:
             raise ConfigError("batch_size", f"must be ≥ 1, got {self.batch_size}")
+        if self.pose_backend not in ("mediapipe", "dwpose"):
+            raise ConfigError("pose_backend", f"{self.pose_backend!r} is not one of ['mediapipe', 'dwpose']")
 
 
 class Scorer:
@@ -68,10 +74,14 @@ class Scorer:
     """
 
     def __init__(self, cfg: MetricsConfig):
+        from uvc_bench.metrics.fidelity_reannotation import ReannotationConfig, Reannotators
         from uvc_bench.metrics.registry import build_dimension
 
         cfg.validate()
         self.cfg = cfg
+        # condition fidelity's depth/pose annotators: each loaded on first use, then kept for every later video
+        self.reannotators = Reannotators(ReannotationConfig(cfg.depth_weights, cfg.pose_backend, cfg.dwpose_dir,
+                                                            cfg.device, cfg.batch_size))
         self.backends: dict[str, str] = {}
         self.missing: dict[str, str] = {}
         self.fallbacks: dict[str, str] = {}

@@ -11,7 +11,10 @@ Per task (a task may get several):
   scribble annotator and the binarised input scribble, tolerance 0.75 % of the diagonal;
 - reference images (r2v, reference+X): ref_clip_similarity, per reference the best cosine over output frames,
   averaged — needs CLIP image features (Scorer.image_features); otherwise skipped with the reason.
-Depth/pose re-annotation is not measured (no annotator here): listed in `skipped`.
+- depth / pose control: re-annotation with the dataset's annotators (fidelity_reannotation.py):
+  depth_reannot_mae, depth_reannot_corr; pose_skeleton_precision / _recall / _f1, pose_person_recall. Pass
+  `reannotators=Scorer.reannotators` (loaded once per Scorer); without it a default set is built for the call
+  (offline MediaPipe pose, no depth weights → depth skipped with the setting to set).
 Control frames: the VCU frames with mask 1 (for firstframe+X the real first frame is excluded). Flow control frame t
 (t ≥ 1) shows the flow from frame t−1 to t (uvc_data.annotators.flow), so it is paired with the output pair (t−1, t).
 """
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from uvc_bench.metrics import fidelity_measures as fm
+from uvc_bench.metrics.fidelity_reannotation import Reannotators, depth_fidelity, pose_fidelity
 from uvc_bench.metrics.flow import DISFlow, to_gray
 from uvc_data.errors import BadInputError
 from uvc_data.tasks import get_task
@@ -41,13 +45,15 @@ class FidelityResult:
 
 
 def condition_fidelity(task: str, output: np.ndarray, vcu: "VCU", source: np.ndarray | None = None,
-                       image_features: ImageFeatures | None = None) -> dict[str, float]:
+                       image_features: ImageFeatures | None = None,
+                       reannotators: Reannotators | None = None) -> dict[str, float]:
     """The fidelity measures of `task` for one output video (T, H, W, 3) uint8; see the module docstring."""
-    return condition_fidelity_report(task, output, vcu, source, image_features).values
+    return condition_fidelity_report(task, output, vcu, source, image_features, reannotators).values
 
 
 def condition_fidelity_report(task: str, output: np.ndarray, vcu: "VCU", source: np.ndarray | None = None,
-                              image_features: ImageFeatures | None = None) -> FidelityResult:
+                              image_features: ImageFeatures | None = None,
+                              reannotators: Reannotators | None = None) -> FidelityResult:
     t = get_task(task)
     _check(output, vcu, source)
     res = FidelityResult()
@@ -63,8 +69,9 @@ def condition_fidelity_report(task: str, output: np.ndarray, vcu: "VCU", source:
         _flow(res, output, vcu, control_t, source)
     elif t.control == "scribble":
         _scribble(res, output, vcu, control_t)
-    elif t.control in ("depth", "pose"):
-        res.skipped[f"{t.control}_reannotation"] = f"{t.control} re-annotation error is not implemented"
+    elif t.control in ("depth", "pose") and len(control_t):
+        measure = depth_fidelity if t.control == "depth" else pose_fidelity
+        measure(res, output, vcu, control_t, reannotators or Reannotators())
     if t.references:
         _references(res, output, vcu, image_features)
     return res

@@ -1,5 +1,6 @@
 """Pure measures behind condition fidelity: masked PSNR/SSIM, flow end-point error, edge F1 with a distance tolerance.
-Images uint8 (..., H, W[, 3]); masks bool (..., H, W), True = pixels that count."""
+Also skeleton masks of pose renders and the scale/shift-aligned depth error. Images uint8 (..., H, W[, 3]); masks
+bool (..., H, W), True = pixels that count."""
 from __future__ import annotations
 
 import math
@@ -67,3 +68,36 @@ def edge_f1(pred_HW: np.ndarray, gt_HW: np.ndarray, tolerance: int) -> tuple[flo
 def bsds_tolerance(height: int, width: int) -> int:
     """BSDS's maxDist = 0.0075 of the image diagonal, in pixels (at least 1)."""
     return max(1, round(0.0075 * math.hypot(height, width)))
+
+
+def skeleton_mask(render_HW3: np.ndarray, level: int = 64) -> np.ndarray:
+    """Pixels of an OpenPose-style render (skeleton on black) that belong to the skeleton: brightest channel > `level`.
+    The dimmest drawn colour is a limb at 60 % of 255 (153), so `level` only removes codec noise around the lines."""
+    return render_HW3.max(-1) > level
+
+
+def fit_scale_shift(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Least-squares (s, b) minimising Σ (s·pred + b − target)² over all values (the scale/shift alignment of
+    relative depth, MiDaS eq. 4, on 0–255 values); a constant `pred` gets s = 0, b = mean(target)."""
+    p, t = pred.astype(np.float64).ravel(), target.astype(np.float64).ravel()
+    var = float(((p - p.mean()) ** 2).mean())
+    if var == 0:
+        return 0.0, float(t.mean())
+    s = float(((p - p.mean()) * (t - t.mean())).mean()) / var
+    return s, float(t.mean() - s * p.mean())
+
+
+def aligned_mae(pred: np.ndarray, target: np.ndarray) -> float:
+    """Mean |s·pred + b − target| / 255 after the least-squares scale/shift alignment (fit_scale_shift)."""
+    s, b = fit_scale_shift(pred, target)
+    return float(np.abs(s * pred.astype(np.float64) + b - target.astype(np.float64)).mean() / 255.0)
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two maps; 1 when both are constant, 0 when only one is (no linear relation to find)."""
+    x, y = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    x, y = x - x.mean(), y - y.mean()
+    nx, ny = float(np.sqrt((x * x).sum())), float(np.sqrt((y * y).sum()))
+    if nx == 0 or ny == 0:
+        return 1.0 if nx == ny else 0.0
+    return float((x * y).sum() / (nx * ny))
