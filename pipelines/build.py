@@ -97,7 +97,7 @@ def fingerprint(cfg: BuildConfig) -> str:
     data = to_dict(cfg)
     data.pop("executor")
     data.pop("stages")
-    for k in ("samples_per_shard", "max_shard_bytes", "manifest_row_group"):
+    for k in ("samples_per_shard", "max_shard_bytes", "manifest_row_group", "encode_ahead"):
         data["writer"].pop(k)
     data["schema"] = SCHEMA
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

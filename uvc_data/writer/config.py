@@ -23,6 +23,7 @@ class WriterConfig:
     preset: str = "veryfast"  # x264 preset
     encode_threads: int = 2  # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto)
     manifest_row_group: int = 8192  # manifest rows buffered per Parquet row group (bounds packing memory)
+    encode_ahead: int = 1  # local executor: samples waiting for the background encoder (0 = encode in the loop)
 
     def validate(self) -> None:
         if self.samples_per_shard < 1:
@@ -35,6 +36,8 @@ class WriterConfig:
             raise ConfigError("writer.preset", f"{self.preset!r} is not an x264 preset; use one of {X264_PRESETS}")
         if self.encode_threads < 0:
             raise ConfigError("writer.encode_threads", f"must be >= 0 (0 = auto), got {self.encode_threads}")
+        if self.encode_ahead < 0:
+            raise ConfigError("writer.encode_ahead", f"must be >= 0 (0 = encode in the loop), got {self.encode_ahead}")
         if self.manifest_row_group < 1:
             raise ConfigError("writer.manifest_row_group", f"must be >= 1, got {self.manifest_row_group}")
 

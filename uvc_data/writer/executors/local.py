@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from uvc_data.sample import VideoInput
+from uvc_data.writer.background import OrderedWorker
 from uvc_data.writer.config import WriterConfig
 from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
@@ -22,6 +23,8 @@ def run_local(todo: list[VideoInput], stages: list[StageSpec], out_root: str, wr
               sink) -> None:
     runners = [StageRunner(spec, first=(i == 0)) for i, spec in enumerate(stages)]
     staging = StagingWriter(out_root, writer)
-    for vi in todo:
-        for env in _through(runners, Envelope.for_input(vi)):
-            sink(staging.process(env))
+    # staging (x264 encoding) runs on one background thread, in order, overlapping with the next sample's stages
+    with OrderedWorker(lambda env: sink(staging.process(env)), writer.encode_ahead) as stage:
+        for vi in todo:
+            for env in _through(runners, Envelope.for_input(vi)):
+                stage.submit(env)
