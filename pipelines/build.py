@@ -99,6 +99,7 @@ def fingerprint(cfg: BuildConfig) -> str:
     data.pop("stages")
     for k in ("samples_per_shard", "max_shard_bytes", "manifest_row_group", "encode_ahead"):
         data["writer"].pop(k)
+    data["split"]["decode"].pop("prefetch_frames")  # how far the decoder runs ahead: same frames either way
     data["schema"] = SCHEMA
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -132,3 +132,15 @@ def test_ray_executor_gives_the_same_dataset(inputs, tmp_path, built):
                "--set", "tasks=depth,gray,flow,scribble,outpainting,extension,r2v,firstframe+flow,reference+gray,t2v"])
     assert rc == 0
     assert _digests(tmp_path / "ray") == _digests(local_out)
+
+
+def test_fingerprint_ignores_settings_that_do_not_change_bytes():
+    from pipelines.build import fingerprint
+    from pipelines.recipes import tiny
+    from uvc_data.configurable import apply_overrides
+
+    base = fingerprint(tiny())
+    for same in ("split.decode.prefetch_frames=0", "writer.encode_ahead=0", "writer.samples_per_shard=7", "executor.kind=ray"):
+        assert fingerprint(apply_overrides(tiny(), [same])) == base, same
+    for different in ("split.clips.fps=6", "writer.crf=23", "annotator_options.flow.scale=0.5"):
+        assert fingerprint(apply_overrides(tiny(), [different])) != base, different
