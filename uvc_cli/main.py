@@ -60,6 +60,9 @@ def _list_tasks(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    # weights come from local paths only: never let a mistyped path turn into a hub download
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # MediaPipe (TFLite, absl) logs every inference-graph detail to stderr; keep warnings and errors of our own
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
