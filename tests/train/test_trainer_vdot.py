@@ -86,7 +86,8 @@ def _losses(records):
 
 
 def test_resume_gives_identical_losses(tiny_vace_dir, tiny_samples, tmp_path):
-    over = ("schedule.dfake_gen_update_ratio=2", "schedule.grad_accum=2", "run.ema_decay=0.9", "run.ckpt_every=2",
+    # ratio 1: the generator updates every iteration, so both its objectives (even: OTD+DMD, odd: GAN-G) are resumed
+    over = ("schedule.dfake_gen_update_ratio=1", "schedule.grad_accum=2", "run.ema_decay=0.9", "run.ckpt_every=2",
             "run.log_every=1")
     straight = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path / "a", *over), tiny_samples)
     ref = straight.fit(4)
@@ -202,3 +203,14 @@ def test_ema_is_checkpointed_and_loadable(tiny_vace_dir, tiny_samples, tmp_path)
     assert not torch.equal(ema, tr.nets.generator.transformer.proj_out.weight)
     load_student_weights(den, str(tmp_path))
     assert torch.equal(den.transformer.proj_out.weight, tr.nets.generator.transformer.proj_out.weight)
+
+
+def test_even_generator_ratio_with_gan_is_refused(tiny_vace_dir, tmp_path):
+    """With an even ratio every generator update falls on an even iteration: GAN-G would silently never run."""
+    from uvc_data.configurable import validate
+    from uvc_data.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="schedule.dfake_gen_update_ratio.*even"):
+        validate(tiny_cfg(tiny_vace_dir, tmp_path / "e", 'data.shards=["s.tar"]', "schedule.dfake_gen_update_ratio=4"))
+    validate(tiny_cfg(tiny_vace_dir, tmp_path / "o", 'data.shards=["s.tar"]', "schedule.dfake_gen_update_ratio=4",
+                      "loss.gan=false"))

@@ -152,6 +152,13 @@ class TrainConfig:
             raise ConfigError("run.ema_decay", "the generator EMA is single-process only: set it to 0 with distributed")
         if self.loss.gan and not self.data.shards:
             raise ConfigError("loss.gan", "the GAN branch needs real clips: set data.shards or loss.gan=false")
+        if self.loss.gan and self.schedule.dfake_gen_update_ratio % 2 == 0:
+            # the objective alternates with the iteration's parity; the generator updates every N-th iteration, so
+            # with an even N every generator update falls on an even iteration and the generator never gets GAN-G
+            raise ConfigError("schedule.dfake_gen_update_ratio",
+                              f"{self.schedule.dfake_gen_update_ratio} is even: every generator update would fall on an "
+                              "even (DMD/OTD) iteration and never get the GAN loss; use an odd ratio (official: 5) "
+                              "or set loss.gan=false")
 
 
 @dataclass
