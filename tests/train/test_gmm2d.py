@@ -31,6 +31,11 @@ def test_metrics_separate_good_and_collapsed_samples():
     collapsed = target.means[0].float() + 0.05 * torch.randn(2000, 2)
     m = mode_metrics(target, collapsed)
     assert m["modes_covered"] == 1 and m["near_mode"] > 0.98
+    assert m["mode_tv"] == pytest.approx(0.875, abs=1e-6)  # all mass on one of 8 equal modes
+    half = target.means[torch.arange(2000) % 4 * 2].float() + 0.05 * torch.randn(2000, 2)  # every other mode
+    m = mode_metrics(target, half)
+    assert m["modes_covered"] == 4 and m["mode_tv"] == pytest.approx(0.5, abs=1e-6)
+    assert mode_metrics(target, good)["mode_tv"] < 0.05
     assert w2_distance(good[:300], good[:300]) == pytest.approx(0.0, abs=1e-9)
     assert w2_distance(collapsed[:300], good[:300]) > 1.5
 
@@ -68,10 +73,21 @@ def test_tiny_training_runs_and_moves_the_generator(method):
 
 
 def test_cli_tiny_writes_report_and_plot(tmp_path):
-    gmm2d.main(["--out", str(tmp_path), "--tiny", "--seeds", "0", "--methods", "dmd", "otd"])
+    gmm2d.main(["--out", str(tmp_path), "--tiny", "--seeds", "0", "--methods", "dmd", "otd",
+                "--dmd-normaliser", "t_over_1000", "--steps", "1000", "750", "500", "--gen-every", "3"])
     text = (tmp_path / "experiments.md").read_text()
     assert "| dmd |" in text and "| otd |" in text and "python -m vdot_train.experiments.gmm2d" in text
+    assert '"dmd_normaliser": "t_over_1000"' in text and '"steps": [1000, 750, 500]' in text
+    assert '"gen_every": 3' in text and "mode imbalance" in text
     assert (tmp_path / "img" / "gmm2d.png").stat().st_size > 1000
+
+
+def test_run_one_matches_the_in_process_loop():
+    base = GMM2DConfig(method="dmd", iters=6, warmup=2, batch=16, hidden=8)
+    row, x = gmm2d.run_one(base, 50)
+    rows, shown = gmm2d.run(["dmd"], [0], base, 50)
+    assert row["w2"] == pytest.approx(rows[0]["w2"]) and torch.equal(x, shown["dmd"])
+    assert rows[-1]["method"].startswith("target samples") and set(shown) == {"dmd", "target"}
 
 
 def test_unknown_method_names_the_field():

@@ -64,7 +64,8 @@ class GaussianMixture2D:
 def mode_metrics(target: GaussianMixture2D, samples: Tensor, radius_std: float = 3.0,
                  min_share_of_expected: float = 0.1) -> dict[str, float]:
     """near_mode: share of samples within radius_std·s of their nearest mode; modes_covered: modes whose near-mode
-    count reaches min_share_of_expected × its expected count (π_k·n)."""
+    count reaches min_share_of_expected × its expected count (π_k·n); mode_tv: total variation ½Σ_k|p̂_k − π_k|
+    between the nearest-mode histogram of all samples and the mode weights (0 = balanced, → 1 = one mode)."""
     x = samples.double()
     d = torch.cdist(x, target.means)  # [n, K]
     dist, k = d.min(dim=1)
@@ -72,7 +73,9 @@ def mode_metrics(target: GaussianMixture2D, samples: Tensor, radius_std: float =
     counts = torch.bincount(k[near], minlength=target.num_modes).double()
     expected = target.weights * x.shape[0]
     covered = int((counts >= min_share_of_expected * expected).sum())
-    return {"modes_covered": float(covered), "near_mode": float(near.double().mean())}
+    share = torch.bincount(k, minlength=target.num_modes).double() / x.shape[0]  # [K]
+    tv = 0.5 * float((share - target.weights).abs().sum())
+    return {"modes_covered": float(covered), "near_mode": float(near.double().mean()), "mode_tv": tv}
 
 
 def w2_distance(a: Tensor, b: Tensor) -> float:
