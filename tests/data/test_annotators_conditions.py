@@ -72,17 +72,9 @@ def test_depth_without_weights_rejects_depth_tasks():
 
 @pytest.fixture(scope="module")
 def tiny_depth_dir(tmp_path_factory):
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessor
+    from uvc_data.testing.tiny_models import save_tiny_depth_anything
 
-    bb = Dinov2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, patch_size=14,
-                      image_size=56, out_features=["stage1", "stage2"], reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, neck_hidden_sizes=[8, 16],
-                              fusion_hidden_size=8, head_hidden_size=4, reassemble_factors=[2, 1], patch_size=14)
-    d = tmp_path_factory.mktemp("depth")
-    DepthAnythingForDepthEstimation(cfg).save_pretrained(d)
-    DPTImageProcessor(size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14,
-                      do_pad=False).save_pretrained(d)
-    return d
+    return save_tiny_depth_anything(tmp_path_factory.mktemp("depth"))
 
 
 def test_depth_anything_from_a_local_folder(tiny_depth_dir):
