@@ -60,9 +60,9 @@ MANIFEST: dict[str, list[WeightFile]] = {
                               "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/"
                               "musiq_spaq_ckpt-358bb6af.pth", sha256_prefix="358bb6af")],
     "amt_s": [WeightFile("amt/amt-s.pth", "https://huggingface.co/lalala125/AMT/resolve/main/amt-s.pth")],
-    "raft_things": [WeightFile("raft/raft_large_C_T_V1-22a6c225.pth",
-                               "https://download.pytorch.org/models/raft_large_C_T_V1-22a6c225.pth",
-                               sha256_prefix="22a6c225")],
+    # the same raft-things.pth VBench unpacks from RAFT's models.zip; VACE's annotator repo serves it as a single file
+    "raft_things": [WeightFile("raft/raft-things.pth",
+                               "https://huggingface.co/ali-vilab/VACE-Annotators/resolve/main/flow/raft-things.pth")],
 }
 
 

@@ -7,7 +7,7 @@
       laion_aesthetic/sa_0_4_vit_l_14_linear.pth   LAION aesthetic predictor v1 (Linear 768→1 state dict)
       musiq/musiq_spaq_ckpt-358bb6af.pth           pyiqa MUSIQ, SPAQ checkpoint
       amt/amt-s.pth                                AMT-S checkpoint ({"state_dict": ...})
-      raft/raft_large_C_T_V1-22a6c225.pth          torchvision raft_large state dict ported from raft-things.pth
+      raft/raft-things.pth                         RAFT raft-things checkpoint (the file VBench and VACE's annotators load)
 `uvc_bench.weights.fetch` downloads them into this layout with checksums (docs/metrics.md).
 """
 from __future__ import annotations
@@ -36,8 +36,7 @@ ENTRIES: dict[str, WeightEntry] = {
                     "LAION aesthetic predictor v1 head (aesthetic_quality)"),
         WeightEntry("musiq_spaq", "musiq/musiq_spaq_ckpt-358bb6af.pth", "MUSIQ SPAQ checkpoint (imaging_quality)"),
         WeightEntry("amt_s", "amt/amt-s.pth", "AMT-S checkpoint (motion_smoothness)"),
-        WeightEntry("raft_things", "raft/raft_large_C_T_V1-22a6c225.pth",
-                    "RAFT raft-things weights for torchvision raft_large (dynamic_degree)"),
+        WeightEntry("raft_things", "raft/raft-things.pth", "RAFT raft-things checkpoint (dynamic_degree)"),
     )
 }
 
