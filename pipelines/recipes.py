@@ -16,7 +16,7 @@ def offline() -> BuildConfig:
 def production() -> BuildConfig:
     """The paper's kind of build: model annotators and a VLM captioner. Give the weight paths with --set, e.g.
     annotator_options.depth.weights=/models/Depth-Anything-V2-Large-hf
-    annotator_options.pose.dwpose_dir=/models/dwpose  annotator_options.flow.raft_weights=/models/raft_large.pth
+    annotator_options.pose.dwpose_dir=/models/dwpose  annotator_options.flow.raft_weights=/models/raft-things.pth
     caption.model_path=/models/Qwen2.5-VL-7B-Instruct  (or caption.backend=openai caption.endpoint=... caption.model=...)
     stages.annotate_gpus=1 stages.caption_gpus=1 executor.kind=ray"""
     cfg = BuildConfig()

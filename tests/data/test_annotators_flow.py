@@ -1,13 +1,14 @@
-"""Middlebury colour wheel (forward + inverse), DIS flow on a known shift, RAFT's loading path."""
+"""Middlebury colour wheel (forward + inverse), DIS flow on a known shift, the RAFT backend (native raft-things) against
+the official RAFT as an oracle, and its loading errors."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from tests.data.test_annotators_base import make_sample
 from uvc_data.annotators import build_annotator, dis_flow, flow_from_color, flow_to_color, make_colorwheel
-from uvc_data.errors import MissingDependencyError, MissingWeightsError
-from uvc_data.imports import available
+from uvc_data.errors import MissingWeightsError
 
 
 def test_wheel_primaries_and_directions():
@@ -66,19 +67,51 @@ def test_dis_recovers_a_known_shift_and_annotator_renders_it():
     assert s.signals["flow_motion"] == pytest.approx(3.0 / 128, rel=0.2)
 
 
-@pytest.mark.skipif(available("torchvision"), reason="checks the message when torchvision is absent")
-def test_raft_without_torchvision_rejects_clearly():
-    ann = build_annotator("flow", {"backend": "raft", "raft_weights": "/x/raft.pth"})
-    s = ann.process(make_sample(_shifted_pair(2), ["flow", "t2v"]))
-    assert s.tasks == ["t2v"]
-    assert "condition flow unavailable: MissingDependencyError" in s.rejected["flow"]
-    assert "pip install torchvision" in s.rejected["flow"]
-    with pytest.raises(MissingDependencyError):
-        ann.load()
-
-
-@pytest.mark.skipif(not available("torchvision"), reason="torchvision not installable on CPU machines")
 def test_raft_missing_weights_names_the_field():
     ann = build_annotator("flow", {"backend": "raft", "raft_weights": "/nowhere/raft.pth"})
     with pytest.raises(MissingWeightsError, match="flow.raft_weights"):
         ann.load()
+    s = ann.process(make_sample(_shifted_pair(2), ["flow", "t2v"]))
+    assert s.tasks == ["t2v"] and "MissingWeightsError" in s.rejected["flow"]
+
+
+def test_raft_wrong_checkpoint_names_the_field_and_the_keys(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"conv.weight": torch.zeros(2, 2)}, str(tmp_path / "other.safetensors"))
+    ann = build_annotator("flow", {"backend": "raft", "raft_weights": str(tmp_path / "other.safetensors")})
+    with pytest.raises(MissingWeightsError, match="flow.raft_weights") as e:
+        ann.load()
+    assert "unexpected keys: conv.weight" in str(e.value) and "missing keys: cnet." in str(e.value)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")  # the oracle's autocast
+def test_raft_backend_renders_the_official_flow(tmp_path):
+    """3 frames of 130×170 (padded bottom/right to 136×176, cropped back), pairs in batches of 1, against the official
+    RAFT on the same random raft-things-format checkpoint; 20 iterations."""
+    from tests.nets.raft_oracle import oracle_args, oracle_raft, random_official_state, save_official, textured_video
+    from uvc_data.annotators import motion_magnitude
+
+    state = random_official_state(1, flow_scale=0.3)
+    ckpt = save_official(state, tmp_path / "raft-things.pth")
+    frames = textured_video(3, 130, 170, [2, 5], seed=4)
+    raft_cls, _ = oracle_raft()
+    ref = raft_cls(oracle_args())
+    ref.load_state_dict({k.replace("module.", "", 1): v for k, v in state.items()})
+    ref.eval()
+    x = torch.nn.functional.pad(torch.from_numpy(frames).permute(0, 3, 1, 2).float(), (0, 6, 0, 6), mode="replicate")
+    with torch.no_grad():
+        _, up = ref(x[:-1], x[1:], iters=20, test_mode=True)
+    flows_ref = up[:, :, :130, :170].permute(0, 2, 3, 1).numpy()  # (2, 130, 170, 2)
+    assert np.abs(flows_ref).max() > 1.0
+
+    ann = build_annotator("flow", {"backend": "raft", "raft_weights": str(ckpt), "batch_size": 1, "max_radius": 8.0})
+    ann.setup()
+    assert ann.unavailable is None, ann.unavailable
+    flows = ann.model(frames)  # (2, 130, 170, 2)
+    np.testing.assert_allclose(flows, flows_ref, atol=1e-4, rtol=0)
+    s = ann.process(make_sample(frames, ["flow"]))
+    video = s.conditions["flow"]
+    expected = flow_to_color(np.concatenate([flows_ref[:1], flows_ref]), 8.0)
+    assert video.shape == (3, 130, 170, 3) and np.abs(video.astype(int) - expected).max() <= 1
+    assert s.signals["flow_motion"] == pytest.approx(motion_magnitude(flows_ref, 170), rel=1e-4)

@@ -1,6 +1,7 @@
-"""Optical flow control video: offline OpenCV DIS, production RAFT (torchvision, 20 iterations), both rendered with the
-Middlebury colour wheel (flow_color.py). Flow between frames t and t+1 is shown on frame t+1; frame 0 repeats the
-first flow so the control video keeps the clip's T frames. Signal: `flow_motion` (mean |flow| / width per frame)."""
+"""Optical flow control video: offline OpenCV DIS, production RAFT (native raft-things, uvc_data.nets.raft, 20
+iterations), both rendered with the Middlebury colour wheel (flow_color.py). Flow between frames t and t+1 is shown on
+frame t+1; frame 0 repeats the first flow so the control video keeps the clip's T frames. Signal: `flow_motion`
+(mean |flow| / width per frame)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +12,8 @@ import numpy as np
 from uvc_data.annotators.base import Annotator, AnnotatorConfig
 from uvc_data.annotators.flow_color import flow_to_color, motion_magnitude
 from uvc_data.annotators.registry import ANNOTATORS
-from uvc_data.annotators.weights import load_state_dict, resolve_device, weights_file
+from uvc_data.annotators.weights import resolve_device, weights_file
 from uvc_data.errors import ConfigError
-from uvc_data.imports import require
 from uvc_data.sample import Sample
 
 DIS_PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}  # cv2.DISOPTICAL_FLOW_PRESET_*
@@ -24,7 +24,7 @@ class FlowConfig(AnnotatorConfig):
     backend: str = "dis"
     dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
     scale: float = 1.0  # DIS runs at this fraction of the working size; flow is resized back and rescaled
-    raft_weights: str = ""  # torchvision raft_large state dict (.safetensors or .pth)
+    raft_weights: str = ""  # raft-things.pth, or a .safetensors with its keys ('module.' prefix optional)
     raft_iterations: int = 20
     device: str = "auto"
     batch_size: int = 8  # frame pairs per RAFT forward
@@ -66,32 +66,25 @@ def dis_flow(frames: np.ndarray, preset: str = "medium", scale: float = 1.0) -> 
 
 
 class RaftFlow:
-    """torchvision RAFT-large from a local state dict; `num_flow_updates` iterations (RAFT paper / VACE: 20)."""
+    """RAFT raft-things (uvc_data.nets.raft) from a local checkpoint; `iterations` flow updates (RAFT / VACE: 20).
+    Frames are padded bottom/right to a multiple of 8 (replicate) and the flow cropped back."""
 
     def __init__(self, weights: str, iterations: int, device: str, batch_size: int) -> None:
-        require("torchvision", "torchvision", "RAFT optical flow (flow backend 'raft'); or use backend 'dis'")
-        from torchvision.models.optical_flow import raft_large
+        from uvc_data.nets.raft import load_raft
 
-        path = weights_file(
-            weights,
-            "RAFT-large optical flow (torchvision raft_large state dict)",
-            "save torchvision's Raft_Large_Weights state dict (or VACE-Annotators flow/raft.pth converted to "
-            "torchvision keys) to a file and set flow.raft_weights=<file>; or use flow.backend=dis",
-        )
-        import torch
-
-        self.torch = torch
-        self.model = raft_large(weights=None, progress=False)
-        self.model.load_state_dict(load_state_dict(path))
+        how = ("download raft-things.pth (RAFT's models.zip, or ali-vilab/VACE-Annotators flow/raft-things.pth) and "
+               "set flow.raft_weights=<file> (.pth or .safetensors with the same keys); or use flow.backend=dis")
+        path = weights_file(weights, "RAFT raft-things optical flow checkpoint", how)
         self.device = resolve_device(device)
-        self.model.eval().to(self.device)
+        self.model = load_raft(path, self.device, how=how)
         self.iterations, self.batch_size = iterations, batch_size
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        torch = self.torch
+        import torch
+
         t, h, w = frames.shape[:3]
         ph, pw = (-h) % 8, (-w) % 8  # RAFT needs sizes divisible by 8
-        x = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1.0  # (T, 3, H, W) in [-1, 1]
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # (T, 3, H, W) in [0, 255]
         if ph or pw:
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
         flows = []
@@ -99,7 +92,7 @@ class RaftFlow:
             for s in range(0, t - 1, self.batch_size):
                 e = min(s + self.batch_size, t - 1)
                 a, b = x[s:e].to(self.device), x[s + 1 : e + 1].to(self.device)
-                pred = self.model(a, b, num_flow_updates=self.iterations)[-1]  # (B, 2, H', W')
+                _, pred = self.model(a, b, iters=self.iterations, test_mode=True)  # (B, 2, H', W')
                 flows.append(pred[:, :, :h, :w].permute(0, 2, 3, 1).float().cpu().numpy())
         return np.concatenate(flows) if flows else np.zeros((0, h, w, 2), np.float32)
 

@@ -1,6 +1,7 @@
 """dynamic_degree: flow on frames sampled every max(1, round(fps/8)); per pair the mean of the top 5% flow magnitudes
 (on the frame padded to a multiple of 8, as RAFT's InputPadder); dynamic when round(4·n/16) pairs exceed
-6·min(H, W)/256. Reference backend: RAFT raft-things, 20 iterations (torchvision raft_large). Offline backend
+6·min(H, W)/256. Reference backend: RAFT raft-things, 20 iterations (native pure-torch RAFT, uvc_data.nets.raft,
+docs/nets/raft.md). Offline backend
 "dis_flow_offline": OpenCV DIS flow on the luma, same sampling, padding and thresholds."""
 from __future__ import annotations
 
@@ -21,11 +22,14 @@ from uvc_bench.metrics.formulas import (
 )
 from uvc_bench.metrics.layout import resolve
 from uvc_bench.metrics.preprocess import pad_replicate, pad_sizes, to_nchw
-from uvc_data.imports import require
+from uvc_data.errors import BadInputError
+from uvc_data.nets.raft import RAFT, RAFTConfig, load_raft
+from uvc_data.nets.raft.corr import corr_volume_bytes
 
 # sampled frames (n, H, W, 3) uint8 → flows (H', W', 2) of consecutive pairs on the padded frames, lazily
 FlowPairs = Callable[[np.ndarray], Iterator[np.ndarray]]
 RAFT_ITERS = 20
+RAFT_CORR_BUDGET_BYTES = 2 * 1024**3  # correlation pyramids held at once: caps pairs per forward on big frames
 
 
 def pair_scores(sampled: np.ndarray, flows: FlowPairs) -> Iterator[float]:
@@ -64,29 +68,33 @@ class DISDynamicDegree(DynamicDegree):
         return cls()
 
 
-class RAFTFlows:
-    """torchvision RAFT (large) with 20 flow updates, pairs batched; input padded to /8 (replicate) and scaled to
-    [−1, 1] as the original RAFT does inside its forward."""
+def raft_pairs_per_forward(batch_size: int, height: int, width: int) -> int:
+    """Frame pairs per RAFT forward: `batch_size`, lowered so their correlation pyramids fit RAFT_CORR_BUDGET_BYTES
+    (one 480×832 pair holds ~0.2 GB, one 1280×720 pair ~1.1 GB); at least 1."""
+    return max(1, min(batch_size, RAFT_CORR_BUDGET_BYTES // corr_volume_bytes(height, width)))
 
-    def __init__(self, model, device: str, batch_size: int):
+
+class RAFTFlows:
+    """RAFT raft-things with 20 flow updates on consecutive sampled frames, pairs batched. Frames are padded to a
+    multiple of 8 (replicate, centred: VBench's InputPadder) and passed in [0, 255]; RAFT maps them to [−1, 1]."""
+
+    def __init__(self, model: RAFT, device: str, batch_size: int):
         self.model, self.device, self.batch_size = model, device, batch_size
 
     @torch.no_grad()
     def __call__(self, sampled: np.ndarray) -> Iterator[np.ndarray]:
-        x, _ = pad_replicate(to_nchw(sampled).float(), 8)
-        x = 2.0 * (x / 255.0) - 1.0  # (n, 3, H', W')
-        for i in range(0, len(x) - 1, self.batch_size):
-            a = x[i : i + self.batch_size + 1].to(self.device)
-            flow_B2HW = self.model(a[:-1], a[1:], num_flow_updates=RAFT_ITERS)[-1]
+        x, _ = pad_replicate(to_nchw(sampled).float(), 8)  # (n, 3, H', W') in [0, 255]
+        h, w = x.shape[-2:]
+        min_size = self.model.cfg.min_size
+        if min(h, w) < min_size:
+            raise BadInputError(f"dynamic_degree (RAFT) needs frames of at least {min_size} px per side, got "
+                                f"{sampled.shape[1]}×{sampled.shape[2]}; upscale the video or use "
+                                "backend.dynamic_degree = 'offline'")
+        step = raft_pairs_per_forward(self.batch_size, h, w)
+        for i in range(0, len(x) - 1, step):
+            a = x[i : i + step + 1].to(self.device)
+            _, flow_B2HW = self.model(a[:-1], a[1:], iters=RAFT_ITERS, test_mode=True)
             yield from flow_B2HW.permute(0, 2, 3, 1).float().cpu().numpy()
-
-
-def load_raft(path, device: str):
-    optical_flow = require("torchvision.models.optical_flow", "torchvision",
-                           purpose="dynamic_degree (RAFT); torchvision has no CPU build on PyPI")
-    model = optical_flow.raft_large(weights=None, progress=False)
-    model.load_state_dict(torch.load(str(path), map_location="cpu", weights_only=True))
-    return model.to(device).eval()
 
 
 class RAFTDynamicDegree(DynamicDegree):
@@ -96,4 +104,5 @@ class RAFTDynamicDegree(DynamicDegree):
     @classmethod
     def from_config(cls, cfg) -> "RAFTDynamicDegree":
         path = resolve(cfg.weights_dir, "raft_things")
-        return cls(load_raft(path, cfg.device), cfg.device, cfg.batch_size)
+        how = "put the official raft-things.pth at <weights_dir>/raft/raft-things.pth (docs/metrics.md)"
+        return cls(load_raft(path, cfg.device, RAFTConfig(), how), cfg.device, cfg.batch_size)
