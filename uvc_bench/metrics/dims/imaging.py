@@ -1,6 +1,6 @@
-"""imaging_quality: MUSIQ with the SPAQ checkpoint (pyiqa's MUSIQ architecture, as VBench uses it); frames whose
-longer side exceeds 512 are resized to 512 (bilinear, no antialias); per video the mean MUSIQ score (0–100 scale);
-the suite aggregate divides by 100 (api.AGGREGATE_SCALE)."""
+"""imaging_quality: MUSIQ with the SPAQ checkpoint (pyiqa's MUSIQ architecture as VBench builds it, implemented natively
+in uvc_bench.metrics.nets.musiq); frames whose longer side exceeds 512 are resized to 512 (bilinear, no antialias);
+per video the mean MUSIQ score (0–100 scale); the suite aggregate divides by 100 (api.AGGREGATE_SCALE)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,14 +8,8 @@ import torch
 
 from uvc_bench.metrics.api import DimScore
 from uvc_bench.metrics.layout import resolve
+from uvc_bench.metrics.nets.musiq import load_musiq
 from uvc_bench.metrics.preprocess import musiq_transform, to_nchw
-from uvc_data.imports import require
-
-
-def load_musiq(path, device: str):
-    """pyiqa.archs.musiq_arch.MUSIQ(pretrained_model_path=<local checkpoint>) — pyiqa needs torchvision."""
-    musiq_arch = require("pyiqa.archs.musiq_arch", "pyiqa", purpose="imaging_quality (MUSIQ-SPAQ); needs torchvision")
-    return musiq_arch.MUSIQ(pretrained_model_path=str(path)).to(device).eval()
 
 
 class ImagingQuality:
@@ -29,10 +23,11 @@ class ImagingQuality:
         scores = []
         for i in range(0, len(frames), self.batch_size):
             x = musiq_transform(to_nchw(frames[i : i + self.batch_size])).to(self.device)
-            scores.append(self.model(x).reshape(-1).float().cpu())
+            scores.append(self.model(x).reshape(-1).double().cpu())
+        # VBench sums the per-frame floats in Python (double precision), then divides by the frame count
         return DimScore(float(torch.cat(scores).mean()), backend=self.backend)
 
     @classmethod
     def from_config(cls, cfg) -> "ImagingQuality":
         path = resolve(cfg.weights_dir, "musiq_spaq")
-        return cls(load_musiq(path, cfg.device), cfg.device, cfg.batch_size)
+        return cls(load_musiq(path, device=cfg.device), cfg.device, cfg.batch_size)
