@@ -1,0 +1,1 @@
+"""Native pure-torch re-implementations of the reference metric networks (parameter names match the official checkpoints)."""
