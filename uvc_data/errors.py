@@ -28,6 +28,15 @@ class MissingWeightsError(UVCError, FileNotFoundError):
         super().__init__(f"missing weights for {what}.\nLooked in:\n{places}\nTo provide them: {how}")
 
 
+class UnusableWeightsError(MissingWeightsError):
+    """The weight file exists but is not a checkpoint of the network (unreadable, or wrong keys/shapes). A
+    MissingWeightsError, so a scorer records it (and `auto` falls back) as it does an absent file."""
+
+    def __init__(self, what: str, path, problem: str, how: str):
+        self.what, self.looked_in = what, [str(path)]
+        UVCError.__init__(self, f"unusable weights for {what} at {path}: {problem}. To fix: {how}")
+
+
 class BadInputError(UVCError):
     """An input file cannot be used (corrupt, empty, not a video, ...). Recorded and skipped, never fatal."""
 

@@ -82,7 +82,7 @@ def test_raft_wrong_checkpoint_names_the_field_and_the_keys(tmp_path):
     ann = build_annotator("flow", {"backend": "raft", "raft_weights": str(tmp_path / "other.safetensors")})
     with pytest.raises(MissingWeightsError, match="flow.raft_weights") as e:
         ann.load()
-    assert "unexpected keys: conv.weight" in str(e.value) and "missing keys: cnet." in str(e.value)
+    assert "unexpected keys: conv.weight" in str(e.value) and "missing keys: fnet.conv1.weight" in str(e.value)
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")  # the oracle's autocast

@@ -1,9 +1,9 @@
 """motion_smoothness: from the even-indexed frames interpolate the odd ones (t = 0.5); per video
-(255 − mean |interpolated − real odd frame|) / 255. Reference backend: AMT-S (as VBench). Offline backend
+(255 − mean |interpolated − real odd frame|) / 255. Reference backend: AMT-S as VBench runs it (our native pure-torch
+network, uvc_bench.metrics.nets.amt, loading the official amt-s.pth strictly). Offline backend
 "dis_interp_offline": flow-based interpolation with OpenCV DIS flow (Super SloMo's intermediate-flow approximation)."""
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 import numpy as np
@@ -13,14 +13,13 @@ from uvc_bench.metrics.api import DimScore
 from uvc_bench.metrics.flow import DISFlow, backward_warp
 from uvc_bench.metrics.formulas import amt_scale, smoothness_from_mad
 from uvc_bench.metrics.layout import resolve
+from uvc_bench.metrics.nets.amt import AMTSConfig, load_amt_s
 from uvc_bench.metrics.preprocess import pad_replicate, to_nchw, unpad
-from uvc_data.errors import BadInputError, MissingDependencyError
+from uvc_data.errors import BadInputError
+from uvc_data.nets.raft.corr import corr_volume_bytes
 
 # even frames (K, H, W, 3) uint8 → the K−1 frames halfway between consecutive ones, float in [0, 255]
 Interpolator = Callable[[np.ndarray], np.ndarray]
-
-AMT_MODULES = ("vbench.third_party.amt.networks.AMT-S", "third_party.amt.networks.AMT-S", "networks.AMT-S")
-AMT_S_PARAMS = {"corr_radius": 3, "corr_lvls": 4, "num_flows": 3}  # VBench's AMT-S.yaml
 
 
 def interpolation_smoothness(frames: np.ndarray, interpolate: Interpolator) -> float:
@@ -65,41 +64,42 @@ class FlowInterpMotionSmoothness(MotionSmoothness):
         return cls()
 
 
-def import_amt_s():
-    """The AMT-S network module (MCG-NKU/AMT networks/AMT-S.py; vendored by vbench as vbench.third_party.amt)."""
-    errors = []
-    for name in AMT_MODULES:
-        try:
-            return importlib.import_module(name)
-        except ImportError as exc:
-            errors.append(f"{name}: {exc}")
-    raise MissingDependencyError(
-        "the AMT model code is not importable (needed for motion_smoothness, backend amt_s); tried "
-        + "; ".join(errors)
-        + ". Clone https://github.com/MCG-NKU/AMT and put its root on PYTHONPATH (so `networks.AMT-S` imports), "
-        "or set backend.motion_smoothness = 'offline'"
-    )
+# correlation pyramids held by one forward: 2 pairs at 480×832; on CPU more pairs per forward only run slower
+# (memory-bound: 1.7 CPU s per frame with 1 or 2 pairs, 2.9 s with 4; docs/nets/amt.md)
+AMT_CORR_BUDGET_BYTES = 1024**3
+
+
+def amt_pairs_per_forward(batch_size: int, height: int, width: int) -> int:
+    """Frame pairs per AMT-S forward at network size H×W: `batch_size`, lowered so the pairs' correlation pyramids
+    (RAFT's all-pairs pyramid at 1/8, held in both directions) fit AMT_CORR_BUDGET_BYTES (one 480×832 pair: ~0.4 GB);
+    at least 1."""
+    return max(1, min(batch_size, AMT_CORR_BUDGET_BYTES // (2 * corr_volume_bytes(height, width))))
 
 
 class AMTInterpolator:
-    """AMT-S at t = ½ on padded [0, 1] frames, batched over frame pairs."""
+    """AMT-S at t = ½ as VBench's MotionSmoothness.motion_score runs it: frames /255, replicate-padded to a multiple
+    of int(16 / scale) (scale from the frame size and the GPU memory, formulas.amt_scale), the frame halfway between
+    each consecutive pair, unpadded; batched over frame pairs (VBench runs them one by one: same maths, float noise)."""
 
     def __init__(self, model, device: str, batch_size: int):
         self.model, self.device, self.batch_size = model, device, batch_size
 
     @torch.no_grad()
     def __call__(self, even: np.ndarray) -> np.ndarray:
-        x = to_nchw(even).float() / 255.0  # (K, 3, H, W)
-        vram = torch.cuda.get_device_properties(self.device).total_memory if str(self.device).startswith("cuda") else None
+        # (K, 3, H, W), contiguous NCHW as VBench's per-frame tensors reach the network (channels-last input picks
+        # other convolution kernels: same maths, different float rounding)
+        x = to_nchw(even).float().contiguous() / 255.0
+        on_gpu = str(self.device).startswith("cuda")
+        vram = torch.cuda.get_device_properties(self.device).total_memory if on_gpu else None
         scale = amt_scale(x.shape[-2], x.shape[-1], vram)
         x, pads = pad_replicate(x, int(16 / scale))
+        step = amt_pairs_per_forward(self.batch_size, int(x.shape[-2] * scale), int(x.shape[-1] * scale))
         out = []
-        for i in range(0, len(x) - 1, self.batch_size):
-            a = x[i : i + self.batch_size + 1].to(self.device)  # pairs (a[j], a[j+1])
+        for i in range(0, len(x) - 1, step):
+            a = x[i : i + step + 1].to(self.device)  # pairs (a[j], a[j+1])
             embt = torch.full((len(a) - 1, 1, 1, 1), 0.5, device=self.device)
-            pred = self.model(a[:-1], a[1:], embt, scale_factor=scale, eval=True)["imgt_pred"]
-            out.append(unpad(pred, pads).cpu())
-        return (torch.cat(out) * 255.0).permute(0, 2, 3, 1).numpy()
+            out.append(unpad(self.model(a[:-1], a[1:], embt, scale_factor=scale), pads).cpu())
+        return (torch.cat(out) * 255.0).permute(0, 2, 3, 1).numpy()  # (K−1, H, W, 3)
 
 
 class AMTMotionSmoothness(MotionSmoothness):
@@ -108,8 +108,6 @@ class AMTMotionSmoothness(MotionSmoothness):
 
     @classmethod
     def from_config(cls, cfg) -> "AMTMotionSmoothness":
-        path = resolve(cfg.weights_dir, "amt_s")
-        model = import_amt_s().Model(**AMT_S_PARAMS)
-        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
-        model.load_state_dict(ckpt["state_dict"] if "state_dict" in ckpt else ckpt)
-        return cls(model.to(cfg.device).eval(), cfg.device, cfg.batch_size)
+        """AMT-S with VBench's hyper-parameters (AMTSConfig defaults) from <weights_dir>/amt/amt-s.pth."""
+        model = load_amt_s(resolve(cfg.weights_dir, "amt_s"), AMTSConfig(), cfg.device)
+        return cls(model, cfg.device, cfg.batch_size)
