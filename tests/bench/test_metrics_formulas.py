@@ -62,6 +62,8 @@ def test_smoothness_and_amt_scale():
     assert amt_scale(480, 832, None) == 1.0
     assert amt_scale(480, 832, 80 * 1024**3) == 1.0
     assert amt_scale(2160, 3840, 4 * 1024**3) < 1.0
+    assert amt_scale(2160, 3840, None) == 1.0  # the CPU branch (VBench's launcher) rescales only above 8192² px
+    assert amt_scale(16384, 16384, None) == 0.5
 
 
 def test_aggregate_is_frame_weighted_and_scales_imaging():

@@ -60,11 +60,14 @@ def smoothness_from_mad(mean_abs_diff: float) -> float:
 
 
 def amt_scale(height: int, width: int, vram_bytes: float | None) -> float:
-    """VBench MotionSmoothness's AMT inference scale from the GPU memory (anchor 1024×512 px, 1500 MiB + 2500 MiB
-    bias); 1.0 when no GPU memory is given (CPU) or the frame is small enough."""
+    """VBench MotionSmoothness's AMT inference scale: s = R/(H·W)·√((V − b)/M), 1 if s > 1, else 1/(⌊16/√s⌋/16).
+    GPU branch (vram_bytes = total GPU memory): R = 1024·512 px, M = 1500 MiB, b = 2500 MiB. CPU branch
+    (vram_bytes None): R = 8192² px, M = V = 1, b = 0 — no rescaling below 67 Mpx. VBench's own launcher passes a
+    torch.device, never equal to the string 'cuda', so its published numbers always come from the CPU branch."""
     if vram_bytes is None:
-        return 1.0
-    anchor_resolution, anchor_memory, bias = 1024 * 512, 1500 * 1024**2, 2500 * 1024**2
-    scale = anchor_resolution / (height * width) * math.sqrt(max(vram_bytes - bias, 0.0) / anchor_memory)
+        anchor_resolution, anchor_memory, bias, vram = 8192 * 8192, 1.0, 0.0, 1.0
+    else:
+        anchor_resolution, anchor_memory, bias, vram = 1024 * 512, 1500 * 1024**2, 2500 * 1024**2, float(vram_bytes)
+    scale = anchor_resolution / (height * width) * math.sqrt(max(vram - bias, 0.0) / anchor_memory)
     scale = 1.0 if scale > 1 else scale
     return float(1 / np.floor(1 / np.sqrt(scale) * 16) * 16) if scale > 0 else 1.0 / 16

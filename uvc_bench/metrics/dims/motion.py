@@ -78,7 +78,7 @@ def amt_pairs_per_forward(batch_size: int, height: int, width: int) -> int:
 
 class AMTInterpolator:
     """AMT-S at t = ½ as VBench's MotionSmoothness.motion_score runs it: frames /255, replicate-padded to a multiple
-    of int(16 / scale) (scale from the frame size and the GPU memory, formulas.amt_scale), the frame halfway between
+    of int(16 / scale) (formulas.amt_scale's CPU branch, the one VBench's launcher always takes), the frame halfway between
     each consecutive pair, unpadded; batched over frame pairs (VBench runs them one by one: same maths, float noise)."""
 
     def __init__(self, model, device: str, batch_size: int):
@@ -89,9 +89,8 @@ class AMTInterpolator:
         # (K, 3, H, W), contiguous NCHW as VBench's per-frame tensors reach the network (channels-last input picks
         # other convolution kernels: same maths, different float rounding)
         x = to_nchw(even).float().contiguous() / 255.0
-        on_gpu = str(self.device).startswith("cuda")
-        vram = torch.cuda.get_device_properties(self.device).total_memory if on_gpu else None
-        scale = amt_scale(x.shape[-2], x.shape[-1], vram)
+        # the scale VBench's published numbers use: its launcher never takes the GPU-memory branch (formulas.amt_scale)
+        scale = amt_scale(x.shape[-2], x.shape[-1], None)
         x, pads = pad_replicate(x, int(16 / scale))
         step = amt_pairs_per_forward(self.batch_size, int(x.shape[-2] * scale), int(x.shape[-1] * scale))
         out = []
