@@ -186,3 +186,41 @@ def test_dwpose_no_one_rejects_pose_tasks(dwpose_dir):
     s = _annotator(dwpose_dir).process(make_sample(np.zeros((2, H, W, 3), np.uint8), ["pose", "reference+pose", "t2v"]))
     assert s.tasks == ["t2v"] and "pose" not in s.conditions
     assert s.rejected["pose"].startswith("no pose: ")
+
+
+class _Recording:
+    """A stand-in onnxruntime session that records what it is fed and answers fixed outputs."""
+
+    def __init__(self, outputs):
+        self.outputs, self.fed = outputs, []
+
+    def get_inputs(self):
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(name="input")]
+
+    def run(self, _names, feeds):
+        self.fed.append(feeds["input"])
+        return self.outputs
+
+
+def test_models_are_fed_bgr_as_dwpose_and_vace_feed_them():
+    """The released YOLOX and RTMPose models were fed cv2 (BGR) frames — VACE flips its RGB frames before Wholebody —
+    so an RGB frame must reach both models with its channels reversed."""
+    from uvc_data.annotators.dwpose import DWPose, POSE_MEAN, POSE_STD, letterbox
+
+    rgb = np.zeros((H, W, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 10  # R, G, B
+    raw = np.zeros((8400, 6), np.float32)  # 640×640 YOLOX anchors; anchor 0 (stride 8, grid 0, 0) = one person
+    raw[0] = [40, 40, np.log(40), np.log(40), 1.0, 1.0]  # centre (320, 320), 320×320 px, objectness · class = 1
+    det = _Recording([raw[None]])
+    pose = _Recording([np.zeros((1, 133, 576), np.float32), np.zeros((1, 133, 768), np.float32)])
+    model = DWPose.__new__(DWPose)
+    model.det, model.pose, model.det_size, model.pose_wh = det, pose, (640, 640), (288, 384)
+    model.det_score, model.nms_iou = 0.3, 0.45
+    assert len(model(rgb)) == 1
+    expected_det, _ = letterbox(np.ascontiguousarray(rgb[..., ::-1]), (640, 640))
+    np.testing.assert_array_equal(det.fed[0][0], expected_det)
+    assert det.fed[0][0][0, 0, 0] == 10 and det.fed[0][0][2, 0, 0] == 200  # channel 0 is blue
+    centre = pose.fed[0][0][:, 192, 144]  # a crop pixel inside the frame
+    np.testing.assert_allclose(centre, (np.array([10, 100, 200], np.float32) - POSE_MEAN) / POSE_STD, rtol=1e-5)

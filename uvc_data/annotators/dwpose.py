@@ -1,7 +1,9 @@
 """DWPose (Yang et al., ICCV 2023 workshops) through onnxruntime: YOLOX person boxes, then the RTMPose-style
 whole-body model dw-ll_ucoco_384 (133 keypoints, SimCC heads), as published in the DWPose repository.
 
-Pure pre/post-processing functions (tested on their own) plus the session wrapper. Images are RGB uint8.
+Pure pre/post-processing functions (tested on their own) plus the session wrapper. Frames come in RGB uint8; the
+released models take BGR, as DWPose's own pipeline (cv2 frames) and VACE's pose annotator (`image[..., ::-1]` before
+Wholebody) feed them, and the pose model's mean/std constants are applied in that channel order, as DWPose does.
 Whole-body layout (COCO-WholeBody): 0–16 body, 17–22 feet, 23–90 face, 91–111 left hand, 112–132 right hand.
 """
 from __future__ import annotations
@@ -162,6 +164,7 @@ class DWPose:
 
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"DWPose needs RGB frames (H, W, 3), got shape {image.shape}")
+        image = np.ascontiguousarray(image[..., ::-1])  # RGB → BGR, the order the released models were fed
         x, ratio = letterbox(image, self.det_size)
         raw = self.det.run(None, {self.det.get_inputs()[0].name: x[None]})[0][0]  # (N, 5 + C)
         boxes = person_boxes(yolox_decode(raw, self.det_size), ratio, self.det_score, self.nms_iou)
