@@ -243,6 +243,24 @@ def test_imaging_quality_end_to_end_matches_vbench_steps(models, weights_dir):
     assert got.value == pytest.approx(expected, rel=1e-5, abs=1e-5)
 
 
+def test_frames_per_forward_one_on_cpu_and_bounded_on_gpu(weights_dir, monkeypatch):
+    from uvc_bench.metrics.api import MetricsConfig
+    from uvc_bench.metrics.dims import imaging
+
+    assert imaging.musiq_stem_bytes(295, 512) == (49 + 144 + 10 * 16) * 64 * 16 * 16 * 4  # 353 tokens
+    assert imaging.musiq_frames_per_forward(16, 295, 512, "cpu") == 1
+    per_frame = 4 * imaging.musiq_stem_bytes(295, 512)
+    assert imaging.musiq_frames_per_forward(16, 295, 512, "cuda") == imaging.MUSIQ_STEM_BUDGET_BYTES // per_frame
+    assert imaging.musiq_frames_per_forward(2, 295, 512, "cuda:0") == 2
+    assert imaging.musiq_frames_per_forward(16, 8192, 8192, "cuda") == 1
+    # a batched forward (as on a GPU) gives the per-frame result
+    frames = _frames(t=5)
+    dim = imaging.ImagingQuality.from_config(MetricsConfig(weights_dir=str(weights_dir), batch_size=3))
+    one = dim.score(frames, fps=8.0).value
+    monkeypatch.setattr(imaging, "musiq_frames_per_forward", lambda b, h, w, d: b)
+    assert dim.score(frames, fps=8.0).value == pytest.approx(one, rel=1e-5, abs=1e-5)
+
+
 def test_scorer_reports_only_the_missing_weight(tmp_path):
     from uvc_bench.metrics.api import MetricsConfig, Scorer
 
