@@ -130,14 +130,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from safetensors.torch import save_file
 
     from vdot_train.models.convert import diffusers_to_original, load_original_checkpoint
-    from vdot_train.trainer.checkpoint import load_weights
+    from vdot_train.trainer.checkpoint import read_transformer_state
 
     src = Path(args.input)
     if args.to == "diffusers":
         sd = load_original_checkpoint(src, key=args.key)
         save_file({k: v.contiguous() for k, v in sd.items()}, args.out)
     else:
-        sd = diffusers_to_original(load_weights(src))
+        sd = diffusers_to_original(read_transformer_state(src))
         torch.save({args.key: sd}, args.out)
     print(f"wrote {len(sd)} tensors to {args.out}")
     return 0

@@ -2,8 +2,10 @@
 
 Streams are deterministic and resumable: the position (epoch, index) is the whole state; the task of each batch is
 drawn from a generator seeded by (seed, epoch, index), so a resumed run sees exactly the batches a straight run would.
-Under torchrun each rank reads every world-th sample of the same shuffled order (shards: ranks may reach the end of
-an epoch one sample apart). Batches are formed from consecutive samples; one task is drawn per batch from the tasks every sample in it serves
+Under torchrun the epoch's samples (shards in a shuffled order, samples in file order) are dealt out in rounds: rank r
+takes sample r of every full round of `world` samples and reads only those bytes (uvc_data.shard_index walks the tar
+headers of the rest); every rank gets the same count per epoch, so the position is the same on all ranks and a
+checkpoint taken at one world size resumes at another. Batches are formed from consecutive samples; one task is drawn per batch from the tasks every sample in it serves
 (T2V when they share none). Official batch size: 1 per GPU.
 """
 from __future__ import annotations
@@ -55,12 +57,18 @@ class SampleStream:
         self.seed, self.rank, self.world = seed, rank, world
         self.epoch, self.index = 0, 0  # index counts this rank's samples (equal on every rank)
         self._it: Iterator[Sample] | None = None
+        self._index: dict[str, list] = {}  # shard → its sample entries (tar headers), read once
 
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "index": self.index}
+        return {"epoch": self.epoch, "index": self.index, "world": self.world}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume at the saved position. Saved at another world size, the epoch's first index·world_saved samples
+        count as seen and this rank continues at index·world_saved // world (at most world − 1 samples are seen twice)."""
         self.epoch, self.index = int(state["epoch"]), int(state["index"])
+        saved_world = int(state.get("world", self.world))
+        if saved_world != self.world:
+            self.index = self.index * saved_world // self.world
         self._reset()
 
     def _reset(self) -> None:
@@ -76,23 +84,27 @@ class SampleStream:
             for i in order[skip:]:
                 yield self.samples[int(i)]
             return
-        import webdataset as wds
-
+        from uvc_data.shard_index import index_shard, read_sample
         from uvc_data.shards import sample_from_wds
 
-        pos = 0  # position among this rank's samples (every world-th sample of the epoch, offset rank)
-        seen = 0
+        # the epoch's samples in order form rounds of `world`; this rank reads only sample [rank] of each full round
+        # (tar headers of the others are walked, their bytes never read); a final partial round is dropped so every
+        # rank has the same count, and `index` counts rounds: equal on every rank
+        rounds, current = 0, []
         for s in rng.permutation(len(self.shards)):
-            for item in wds.WebDataset([self.shards[int(s)]], shardshuffle=False, empty_check=False):
-                if item["__key__"] in self.exclude:
+            path = self.shards[int(s)]
+            if path not in self._index:
+                self._index[path] = index_shard(path)
+            for entry in self._index[path]:
+                if entry.key in self.exclude:
                     continue
-                mine = seen % self.world == self.rank
-                seen += 1
-                if not mine:
+                current.append((path, entry))
+                if len(current) < self.world:
                     continue
-                if pos >= skip:
-                    yield sample_from_wds(item)
-                pos += 1
+                if rounds >= skip:
+                    yield sample_from_wds(read_sample(*current[self.rank]))
+                rounds += 1
+                current = []
 
     def next(self) -> Sample:
         for _ in range(2):

@@ -40,22 +40,51 @@ def _is_sharded(module: nn.Module) -> bool:
     return any(isinstance(m, FSDPModule) for m in module.modules())
 
 
-def parallelize(model: nn.Module, cpu_offload: bool = False, reshard_after_forward: bool = True) -> nn.Module:
+def mixed_precision_policy(device: torch.device, mixed_precision: str):
+    """FSDP2 precision: fp32 sharded master weights, bf16 compute and all-gather, fp32 reduce-scatter of gradients
+    when `mixed_precision == "bf16"` on CUDA; None (all fp32) elsewhere — CPU runs compute in fp32, as the trainer's
+    autocast does. Forward inputs are not cast at the root (the timestep keeps fp32: bf16 would round t=937.5 to 936);
+    the trainer's autocast gives bf16 compute inside, blocks cast their own inputs."""
+    if mixed_precision != "bf16" or device.type != "cuda":
+        return None
+    from torch.distributed.fsdp import MixedPrecisionPolicy
+
+    return MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, cast_forward_inputs=False)
+
+
+def parallelize(model: nn.Module, cpu_offload: bool = False, reshard_after_forward: bool = True,
+                mp_policy=None) -> nn.Module:
     """FSDP2: one unit per block of `model.transformer` (blocks and vace_blocks), then the whole model.
 
-    Works on a Denoiser or a bare module with `.blocks`; other modules (e.g. discriminator heads) become one unit.
+    Works on a Denoiser or a bare module with `.blocks` / `.heads`; other modules become one unit. Apply it to a
+    meta-built model and materialise afterwards (vdot_train.scale) so no rank ever holds a whole network.
+    `mp_policy`: a MixedPrecisionPolicy (see `mixed_precision_policy`) or None.
     """
     from torch.distributed.fsdp import CPUOffloadPolicy, fully_shard
 
     kw = {"reshard_after_forward": reshard_after_forward}
     if cpu_offload:
         kw["offload_policy"] = CPUOffloadPolicy()
+    if mp_policy is not None:
+        kw["mp_policy"] = mp_policy
     inner = getattr(model, "transformer", model)
-    for name in ("blocks", "vace_blocks"):
+    for name in ("blocks", "vace_blocks", "heads"):
         for block in getattr(inner, name, []):
             fully_shard(block, **kw)
     fully_shard(model, **kw)
     return model
+
+
+def all_ranks_agree(flag: bool, device: torch.device | str = "cpu") -> bool:
+    """True only when `flag` holds on every rank (a MIN all-reduce); the local flag when not distributed.
+
+    Every rank must call it at the same point: it is how a NaN seen by one rank makes all ranks skip together
+    instead of leaving the others blocked in the next collective."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return flag
+    t = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return bool(t.item())
 
 
 def full_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:

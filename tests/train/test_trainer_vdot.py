@@ -110,7 +110,9 @@ def test_resume_gives_identical_losses(tiny_vace_dir, tiny_samples, tmp_path):
 
 def test_checkpoint_layout_and_generator_weights_load_in_diffusers(tiny_vace_dir, tiny_samples, tmp_path):
     from diffusers import WanVACETransformer3DModel
-    from safetensors.torch import load_file
+
+    from vdot_train.scale.dcp_checkpoint import iter_tensor_groups, tensor_metadata
+    from vdot_train.trainer.checkpoint import read_transformer_state
 
     tr = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path, "run.keep_checkpoints=1"), tiny_samples)
     tr.fit(1)
@@ -118,13 +120,19 @@ def test_checkpoint_layout_and_generator_weights_load_in_diffusers(tiny_vace_dir
     ck = tmp_path / "checkpoints"
     assert sorted(p.name for p in ck.iterdir()) == ["latest", "step_0000002"]
     files = sorted(p.name for p in (ck / "step_0000002").iterdir())
-    assert files == ["config.json", "disc_heads.safetensors", "fake_score.safetensors", "generator.safetensors",
-                     "state.pt"]
+    assert files[0] == ".metadata" and "state.pt" in files and "config.json" in files
+    assert any(f.endswith(".distcp") for f in files)
     state = torch.load(ck / "step_0000002" / "state.pt", weights_only=True)
-    assert state["step"] == 2 and state["data"]["batches"] > 0
+    assert state["step"] == 2 and state["data"]["batches"] > 0 and state["world"] == 1
+    groups = {k.split(".")[0] for k in tensor_metadata(ck / "step_0000002")}
+    assert {"generator", "fake_score", "disc_heads", "opt_g", "opt_c"} <= groups
     model = WanVACETransformer3DModel.from_pretrained(Path(tiny_vace_dir) / "transformer")
-    model.load_state_dict(load_file(ck / "step_0000002" / "generator.safetensors"))
+    model.load_state_dict(read_transformer_state(tmp_path))  # the run dir → its latest checkpoint's generator
     assert torch.equal(model.proj_out.weight, tr.nets.generator.transformer.proj_out.weight)
+    # key by key, in bounded groups (what export streams)
+    sizes = [sum(t.numel() * t.element_size() for t in g.values())
+             for g in iter_tensor_groups(ck / "step_0000002", "generator", max_bytes=64 << 10)]
+    assert len(sizes) > 1 and max(sizes) <= 64 << 10 or len(sizes) > 1
 
 
 def test_phase1_prompt_only_t2v(tiny_t2v_dir, tmp_path):

@@ -27,7 +27,12 @@ class ModelConfig:
     path: str = ""
     text_encoder_path: str = ""  # "" = path
     text_max_length: int = 512
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"  # weights dtype when loading
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"  # weights dtype when loading (trainable: master)
+    # the frozen teacher's weights dtype; "" = dtype. bfloat16 halves its memory and changes nothing it computes
+    # under bf16 mixed precision (diffusers' fp32 modules — rope, time embedder, norms, modulation — stay fp32)
+    teacher_dtype: Literal["", "float32", "bfloat16", "float16"] = ""
+    # where the UMT5 text encoder runs: "auto" = the training device, "cpu" = host (saves ≈ 11 GB per GPU at XXL)
+    text_encoder_device: Literal["auto", "cpu"] = "auto"
     codec: CodecConfig = field(default_factory=lambda: CodecConfig(kind="wan_vae"))
     init_tiny: bool = False
     tiny_layers: int = 4

@@ -29,6 +29,22 @@ class DenoiserOutput:
     temb: torch.Tensor | None = None
 
 
+def transformer_class_and_dir(path: str | Path, kind: Kind):
+    """(diffusers transformer class for `kind`, the folder holding its config.json and weights); ConfigError when
+    the folder holds the other kind, MissingWeightsError when it holds none."""
+    from diffusers import WanTransformer3DModel, WanVACETransformer3DModel
+
+    what = "the Wan VACE transformer" if kind == "vace" else "the Wan T2V transformer"
+    d = component_dir(path, "transformer", what, TRANSFORMER_HOW)
+    model_cls = WanVACETransformer3DModel if kind == "vace" else WanTransformer3DModel
+    found = json.loads((d / "config.json").read_text()).get("_class_name", "?")
+    if found != model_cls.__name__:
+        other = "t2v" if kind == "vace" else "vace"
+        raise ConfigError("model.kind", f"{d} holds a {found}, not a {model_cls.__name__}: set model.kind={other} "
+                                        "or point model.path at the other model")
+    return model_cls, d
+
+
 class Denoiser(nn.Module):
     def __init__(self, transformer: nn.Module):
         super().__init__()
@@ -41,16 +57,7 @@ class Denoiser(nn.Module):
     # --- construction -------------------------------------------------------------------------------------------
     @classmethod
     def from_dir(cls, path: str | Path, kind: Kind, dtype: torch.dtype = torch.float32) -> "Denoiser":
-        from diffusers import WanTransformer3DModel, WanVACETransformer3DModel
-
-        what = "the Wan VACE transformer" if kind == "vace" else "the Wan T2V transformer"
-        d = component_dir(path, "transformer", what, TRANSFORMER_HOW)
-        model_cls = WanVACETransformer3DModel if kind == "vace" else WanTransformer3DModel
-        found = json.loads((d / "config.json").read_text()).get("_class_name", "?")
-        if found != model_cls.__name__:
-            other = "t2v" if kind == "vace" else "vace"
-            raise ConfigError("model.kind", f"{d} holds a {found}, not a {model_cls.__name__}: set model.kind={other} "
-                                            "or point model.path at the other model")
+        model_cls, d = transformer_class_and_dir(path, kind)
         return cls(model_cls.from_pretrained(d, torch_dtype=dtype))
 
     @property

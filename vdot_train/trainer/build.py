@@ -1,59 +1,82 @@
-"""Build a VDOTTrainer from a TrainConfig: load the teacher, make the generator / fake-score copies (with AccWanInit or
-a student checkpoint when asked), discriminator heads, codec, text encoder and data; resume from the latest
-checkpoint of run.out_dir when one exists."""
+"""Build a VDOTTrainer from a TrainConfig, sharded from birth.
+
+Every network (teacher, generator, fake score, discriminator heads) is built on the meta device, sharded with FSDP2
+per transformer block when `distributed` (vdot_train.distributed.parallelize), and only then materialised: each rank
+reads its own rows of each parameter straight from the checkpoint files by key (vdot_train.scale). No process ever
+holds a whole network, nor copies one. The generator's weights come from the teacher's files, overlaid by AccWanInit
+(init.accwan_from) and a student checkpoint (init.generator). Resumes from the latest checkpoint of run.out_dir.
+"""
 from __future__ import annotations
 
-import copy
 from typing import Sequence
 
 import torch
 
 from uvc_data.configurable import validate
+from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample
 from vdot_train.data import BatchBuilder, TrainData
-from vdot_train.models.bundle import load_denoiser, load_text_encoder
+from vdot_train.models.bundle import DTYPES, load_text_encoder
 from vdot_train.models.codecs import build_codec
 from vdot_train.models.denoiser import Denoiser
+from vdot_train.scale.materialise import materialise
+from vdot_train.scale.meta import denoiser_on_meta, module_on_meta
+from vdot_train.scale.sources import generator_source
+from vdot_train.scale.weights import SafetensorsSource, StateDictSource
 from vdot_train.trainer.common import log, pick_device
 from vdot_train.trainer.config import TrainConfig
 from vdot_train.trainer.vdot import Nets, VDOTTrainer
 
 
-def _trainable_copy(teacher: Denoiser, checkpointing: bool) -> Denoiser:
-    d = Denoiser(copy.deepcopy(teacher.transformer)).requires_grad_(True).train()
-    if checkpointing:
-        d.enable_gradient_checkpointing()
-    return d
-
-
-def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
+def _make_heads(cfg: TrainConfig, dim: int) -> torch.nn.Module:
     from vdot_train.models.disc_heads import DiscriminatorHeads
-    from vdot_train.trainer.checkpoint import load_student_weights, read_transformer_state
 
-    teacher = load_denoiser(cfg.model).to(device).eval().requires_grad_(False)
-    gc = cfg.run.gradient_checkpointing
-    generator = _trainable_copy(teacher, gc)
-    if cfg.init.accwan_from:
-        from vdot_train.models.accwan import accwan_init
+    d = cfg.disc
+    return DiscriminatorHeads(dim, len(d.blocks), d.reg_dim, d.attn_heads, time_dim=dim, time_scale=d.time_scale)
 
-        n = len(accwan_init(generator.transformer, read_transformer_state(cfg.init.accwan_from)))
-        log.info("AccWanInit: %d main weights from %s, VACE blocks from the teacher", n, cfg.init.accwan_from)
-    if cfg.init.generator:
-        load_student_weights(generator, cfg.init.generator)
-    fake = _trainable_copy(teacher, gc)
-    heads = None
+
+def _check_blocks(cfg: TrainConfig, num_blocks: int) -> None:
+    for b in cfg.disc.blocks:
+        if not 0 <= b < num_blocks:
+            raise ConfigError("disc.blocks", f"block {b} does not exist: the teacher has {num_blocks} "
+                                             "blocks (official 23,31,39 for 40 blocks; 13,21,29 for 30)")
+
+
+def build_nets(cfg: TrainConfig, device: torch.device, distributed: bool = False) -> Nets:
+    """The four networks on `device` (sharded over the process group when `distributed`)."""
+    from vdot_train.distributed import mixed_precision_policy, parallelize
+
+    m = cfg.model
+    master = DTYPES[m.dtype]
+    teacher_dtype = DTYPES[m.teacher_dtype or m.dtype]
+    teacher = denoiser_on_meta(m.path, m.kind, teacher_dtype).eval().requires_grad_(False)
+    generator = denoiser_on_meta(m.path, m.kind, master).requires_grad_(True).train()
+    fake = denoiser_on_meta(m.path, m.kind, master).requires_grad_(True).train()
+    if cfg.run.gradient_checkpointing:
+        generator.enable_gradient_checkpointing()
+        fake.enable_gradient_checkpointing()
+    heads, heads_init = None, None
     if cfg.loss.gan:
-        d = cfg.disc
-        for b in d.blocks:
-            if not 0 <= b < teacher.num_blocks:
-                from uvc_data.errors import ConfigError
-
-                raise ConfigError("disc.blocks", f"block {b} does not exist: the teacher has {teacher.num_blocks} "
-                                                 "blocks (official 23,31,39 for 40 blocks; 13,21,29 for 30)")
-        torch.manual_seed(cfg.run.seed)
-        heads = DiscriminatorHeads(fake.dim, len(d.blocks), d.reg_dim, d.attn_heads, time_dim=fake.dim,
-                                   time_scale=d.time_scale).to(device)
-    return Nets(generator.to(device), fake.to(device), teacher, heads)
+        _check_blocks(cfg, teacher.num_blocks)
+        torch.manual_seed(cfg.run.seed)  # the heads' initial values: the same on every rank
+        heads_init = _make_heads(cfg, fake.dim).state_dict()
+        heads = module_on_meta(lambda: _make_heads(cfg, fake.dim))
+    if distributed:
+        policy = mixed_precision_policy(device, cfg.run.mixed_precision)
+        for net in (generator, fake, teacher, heads):
+            if net is not None:
+                parallelize(net, cfg.fsdp_cpu_offload, mp_policy=policy)
+    init_device = torch.device("cpu") if cfg.fsdp_cpu_offload else device
+    teacher_src = SafetensorsSource(m.path)
+    keys = [k for k, _ in generator.transformer.named_parameters()]
+    for name, net, src in (("teacher", teacher, teacher_src), ("fake score", fake, teacher_src),
+                           ("generator", generator, generator_source(teacher_src, cfg.init.accwan_from,
+                                                                     cfg.init.generator, keys))):
+        rep = materialise(net, src, init_device, what=name, prefix="transformer.")
+        log.info("%s: %d tensors, %.1f MB read on this rank", name, rep.loaded, rep.bytes_read / 1e6)
+    if heads is not None:
+        materialise(heads, StateDictSource(heads_init), init_device, what="discriminator heads")
+    return Nets(generator, fake, teacher, heads)
 
 
 def build_vdot_trainer(cfg: TrainConfig, samples: Sequence[Sample] | None = None, resume: bool = True) -> VDOTTrainer:
@@ -71,15 +94,8 @@ def build_vdot_trainer(cfg: TrainConfig, samples: Sequence[Sample] | None = None
         rank, world = init_from_env()
         if device.type == "cuda":
             device = torch.device("cuda", torch.cuda.current_device())
-    nets = build_nets(cfg, device)
-    if cfg.distributed:
-        from vdot_train.distributed import parallelize
-
-        for m in (nets.generator, nets.fake_score, nets.teacher):
-            parallelize(m, cfg.fsdp_cpu_offload)
-        if nets.heads is not None:
-            parallelize(nets.heads, cfg.fsdp_cpu_offload)
-    text = load_text_encoder(cfg.model).to(device)
+    nets = build_nets(cfg, device, distributed=cfg.distributed and world > 1)
+    text = load_text_encoder(cfg.model).to(device if cfg.model.text_encoder_device == "auto" else "cpu")
     codec = build_codec(cfg.model.codec, cfg.model.path)
     if hasattr(codec, "to"):
         codec.to(device)  # type: ignore[union-attr]
@@ -95,3 +111,6 @@ def build_vdot_trainer(cfg: TrainConfig, samples: Sequence[Sample] | None = None
             trainer.load(str(last))
             log.info("resumed from %s at step %d", last, trainer.step)
     return trainer
+
+
+__all__ = ["build_nets", "build_vdot_trainer", "Denoiser"]

@@ -1,4 +1,5 @@
-"""Checkpoints: atomic directories of safetensors weights + one plain-state file.
+"""Checkpoints: atomic directories of safetensors weights + one plain-state file (teacher pretraining; the VDOT
+trainer writes sharded DCP checkpoints, vdot_train.scale.dcp_checkpoint, and reads this layout for older runs).
 
 Layout of `<out_dir>/checkpoints/step_XXXXXXX/`:
   <name>.safetensors   one per trained module (generator, fake_score, disc_heads, generator_ema, model); transformer
@@ -119,6 +120,12 @@ def read_transformer_state(source: str | Path, prefer_ema: bool = False) -> dict
             for f in files:
                 out.update(load_weights(f))
             return out
+    from vdot_train.scale.dcp_checkpoint import find_dcp_checkpoint, read_module_state, tensor_metadata
+
+    dcp_ckpt = find_dcp_checkpoint(p)
+    if dcp_ckpt is not None:  # a sharded checkpoint of `uvc train train`: one network, read in this process
+        has_ema = any(k.startswith("generator_ema.") for k in tensor_metadata(dcp_ckpt))
+        return read_module_state(dcp_ckpt, "generator_ema" if prefer_ema and has_ema else "generator")
     ckpt = resolve_checkpoint(p)
     names = (["generator_ema"] if prefer_ema else []) + ["generator", "model"]
     file = next((ckpt / f"{n}.safetensors" for n in names if (ckpt / f"{n}.safetensors").is_file()), None)

@@ -57,8 +57,14 @@ def optimiser_step(optimiser: torch.optim.Optimizer, params: list[nn.Parameter],
         norm = torch.nn.utils.clip_grad_norm_(grads, grad_clip)
     else:
         norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in grads]))
+    from torch.distributed.tensor import DTensor
+
+    if isinstance(norm, DTensor):  # FSDP2: the norm over every rank's shards
+        norm = norm.full_tensor()
     norm_f = float(norm)
-    if not math.isfinite(norm_f):
+    from vdot_train.distributed import all_ranks_agree
+
+    if not all_ranks_agree(math.isfinite(norm_f), norm.device):
         optimiser.zero_grad(set_to_none=True)
         return False, norm_f
     optimiser.step()

@@ -120,6 +120,9 @@ class RunConfig:
     mixed_precision: Literal["bf16", "no"] = "bf16"  # autocast where the device supports it
     gradient_checkpointing: bool = True
     ema_decay: float = 0.0  # 0 = no EMA of the generator
+    # write checkpoints in the background (torch.distributed.checkpoint.async_save): training goes on while the
+    # shards are written; the checkpoint is renamed into place when done
+    async_checkpoint: bool = False
 
 
 @dataclass

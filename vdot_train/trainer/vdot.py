@@ -27,8 +27,8 @@ from vdot_train.losses.gan import approx_r1, nonsaturating_d, nonsaturating_g, r
 from vdot_train.losses.otd import otd_loss
 from vdot_train.models.denoiser import Denoiser
 from vdot_train.trainer import checkpoint as ckpt
-from vdot_train.distributed import (barrier, full_optimizer_state, full_state_dict, is_main, load_full_optimizer_state,
-                                    load_full_state_dict)
+from vdot_train.distributed import all_ranks_agree, is_main, load_full_optimizer_state, load_full_state_dict
+from vdot_train.scale.dcp_checkpoint import ShardedCheckpointer, is_dcp_checkpoint
 from vdot_train.trainer.common import EMA, JsonlLog, adam, autocast, frozen, is_finite, log, optimiser_step, warmup_scheduler
 from vdot_train.trainer.config import TrainConfig
 from vdot_train.trainer.rollout import draw_exit_step, rollout
@@ -68,6 +68,10 @@ class VDOTTrainer:
         self.step = 0
         self.counters = {"generator_updates": 0, "critic_updates": 0, "skipped_generator": 0, "skipped_critic": 0}
         self.logger = JsonlLog(cfg.run.out_dir)
+        # gloo reduces CPU tensors, NCCL CUDA ones
+        self._flag_device = device if device.type == "cuda" else torch.device("cpu")
+        self.checkpointer = ShardedCheckpointer(f"{cfg.run.out_dir}/checkpoints", cfg.run.keep_checkpoints,
+                                                cfg.run.async_checkpoint)
 
     # --- predictions -----------------------------------------------------------------------------------------------
     def _amp(self):
@@ -192,9 +196,12 @@ class VDOTTrainer:
         finite, totals = True, {}
         for _ in range(n):
             loss, stats = loss_fn(self.data.next_batch())
-            if not is_finite(loss.detach()):
+            # decided by all ranks together: a rank that skipped its backward alone would leave the others blocked
+            # in the backward's reduce-scatter
+            if not all_ranks_agree(is_finite(loss.detach()), self._flag_device):
                 finite = False
-                log.warning("step %d: non-finite %s loss (%s); the update is skipped", self.step, which, stats)
+                log.warning("step %d: non-finite %s loss on some rank (here %s); the update is skipped on every "
+                            "rank", self.step, which, stats)
                 continue
             (loss / n).backward()
             stats["loss"] = float(loss.detach())
@@ -269,38 +276,69 @@ class VDOTTrainer:
                                                       if isinstance(v, float)})
             if run.ckpt_every and (self.step % run.ckpt_every == 0 or self.step == end):
                 self.save()
+        self.checkpointer.wait()
         return records
 
     # --- checkpoints ---------------------------------------------------------------------------------------------
-    def weights(self) -> dict[str, dict[str, torch.Tensor]]:
-        """Full weights (a collective under FSDP: every rank calls it, rank 0 gets the tensors)."""
-        out = {"generator": full_state_dict(self.nets.generator.transformer),
-               "fake_score": full_state_dict(self.nets.fake_score.transformer)}
-        if self.nets.heads is not None:
-            out["disc_heads"] = full_state_dict(self.nets.heads)
-        if self.ema is not None:
-            out["generator_ema"] = {k.removeprefix("transformer."): v for k, v in self.ema.state_dict().items()}
-        return out
+    def app_state(self) -> dict[str, Any]:
+        """What DCP saves: each rank's shards of every trained network (diffusers keys) and of both optimisers'
+        states (keyed by parameter name, so they reshard); a collective under FSDP."""
+        from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "counters": dict(self.counters),
-                "opt_g": full_optimizer_state(self.nets.generator, self.opt_g),
-                "opt_c": full_optimizer_state(self.critic_modules, self.opt_c),
-                "sched_g": self.sched_g.state_dict(), "sched_c": self.sched_c.state_dict(),
-                "data": self.data.state_dict()}
+        app: dict[str, Any] = {"generator": self.nets.generator.transformer.state_dict(),
+                               "fake_score": self.nets.fake_score.transformer.state_dict(),
+                               "opt_g": get_optimizer_state_dict(self.nets.generator, self.opt_g),
+                               "opt_c": get_optimizer_state_dict(self.critic_modules, self.opt_c)}
+        if self.nets.heads is not None:
+            app["disc_heads"] = self.nets.heads.state_dict()
+        if self.ema is not None:
+            app["generator_ema"] = {k.removeprefix("transformer."): v for k, v in self.ema.state_dict().items()}
+        return app
+
+    def plain_state(self) -> dict[str, Any]:
+        """Replicated plain state (rank 0 writes it): equal on every rank by construction."""
+        return {"step": self.step, "counters": dict(self.counters), "sched_g": self.sched_g.state_dict(),
+                "sched_c": self.sched_c.state_dict(), "data": self.data.state_dict(), "world": self._world()}
+
+    @staticmethod
+    def _world() -> int:
+        import torch.distributed as dist
+
+        return dist.get_world_size() if dist.is_initialized() else 1
 
     def save(self) -> str:
-        root = f"{self.cfg.run.out_dir}/checkpoints"
-        weights, state = self.weights(), self.state_dict()
-        path = f"{root}/{ckpt.step_dir_name(self.step)}"
+        """A sharded checkpoint (every rank calls it): vdot_train.scale.dcp_checkpoint."""
+        path = self.checkpointer.save(self.step, self.app_state(), self.plain_state(), to_dict(self.cfg))
         if is_main():
-            path = str(ckpt.save_checkpoint(root, self.step, weights, state, to_dict(self.cfg),
-                                            self.cfg.run.keep_checkpoints))
-            log.info("checkpoint %s", path)
-        barrier()
-        return path
+            log.info("checkpoint %s%s", path, " (writing in the background)" if self.cfg.run.async_checkpoint else "")
+        return str(path)
 
     def load(self, path: str) -> None:
+        if not is_dcp_checkpoint(path):
+            return self._load_legacy(path)
+        from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
+
+        app = self.app_state()
+        state = ShardedCheckpointer.load(path, app)
+        self.nets.generator.transformer.load_state_dict(app["generator"])
+        self.nets.fake_score.transformer.load_state_dict(app["fake_score"])
+        if self.nets.heads is not None:
+            self.nets.heads.load_state_dict(app["disc_heads"])
+        if self.ema is not None and "generator_ema" in app:
+            self.ema.load_state_dict({f"transformer.{k}": v for k, v in app["generator_ema"].items()})
+        set_optimizer_state_dict(self.nets.generator, self.opt_g, app["opt_g"])
+        set_optimizer_state_dict(self.critic_modules, self.opt_c, app["opt_c"])
+        self._load_plain(state)
+
+    def _load_plain(self, state: dict[str, Any]) -> None:
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_c.load_state_dict(state["sched_c"])
+        self.data.load_state_dict(state["data"])
+        self.step = int(state["step"])
+        self.counters.update(state["counters"])
+
+    def _load_legacy(self, path: str) -> None:
+        """A checkpoint of the earlier full-weights layout (generator.safetensors …, optimisers in state.pt)."""
         weights, state = ckpt.load_checkpoint(path)
         load_full_state_dict(self.nets.generator.transformer, weights["generator"])
         load_full_state_dict(self.nets.fake_score.transformer, weights["fake_score"])
@@ -310,8 +348,4 @@ class VDOTTrainer:
             self.ema.load_state_dict({f"transformer.{k}": v for k, v in weights["generator_ema"].items()})
         load_full_optimizer_state(self.nets.generator, self.opt_g, state["opt_g"])
         load_full_optimizer_state(self.critic_modules, self.opt_c, state["opt_c"])
-        self.sched_g.load_state_dict(state["sched_g"])
-        self.sched_c.load_state_dict(state["sched_c"])
-        self.data.load_state_dict(state["data"])
-        self.step = int(state["step"])
-        self.counters.update(state["counters"])
+        self._load_plain(state)
