@@ -183,12 +183,41 @@ class ShardedCheckpointer:
         _barrier()
 
     @staticmethod
-    def load(path: str | Path, app: dict[str, Any]) -> dict[str, Any]:
+    def load(path: str | Path, app: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
         """Load the sharded tensors of `path` into `app` in place (resharding to this world size) and return the
-        plain state."""
+        plain state. Every key of `app` must be in the checkpoint except under the top-level names `optional`
+        (optimiser states of parameters that had not been stepped when it was saved)."""
         import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint import DefaultLoadPlanner
+        from torch.distributed.checkpoint._nested_dict import flatten_state_dict
 
         from vdot_train.trainer.checkpoint import STATE_FILE
 
-        dcp.load(app, checkpoint_id=str(path), no_dist=not dist.is_initialized())
+        present = checkpoint_keys(path)
+        flat, _ = flatten_state_dict(app)
+        missing = [k for k in flat if k not in present and not k.startswith(tuple(f"{o}." for o in optional))]
+        if missing:
+            raise MissingWeightsError(f"{len(missing)} tensors of this run (first: {missing[:3]})", [str(path)],
+                                      "resume with the same model and loss settings as the run that wrote it")
+        dcp.load(app, checkpoint_id=str(path), planner=DefaultLoadPlanner(allow_partial_load=True),
+                 no_dist=not dist.is_initialized())
         return torch.load(Path(path) / STATE_FILE, map_location="cpu", weights_only=True)
+
+
+def checkpoint_keys(ckpt: str | Path) -> set[str]:
+    """Every flattened key (tensors and plain values) a DCP checkpoint holds."""
+    from torch.distributed.checkpoint import FileSystemReader
+
+    return set(FileSystemReader(str(ckpt)).read_metadata().state_dict_metadata)
+
+
+def drop_unsaved_optimizer_state(optimiser: torch.optim.Optimizer, model: torch.nn.Module, name: str,
+                                 present: set[str]) -> int:
+    """Forget the state that loading invented for parameters the saved run had never stepped (DCP's loader
+    initialises every state with one zero-gradient step first), so they start fresh as in a straight run."""
+    dropped = 0
+    for fqn, p in model.named_parameters():
+        if f"{name}.state.{fqn}.step" not in present and p in optimiser.state:
+            del optimiser.state[p]
+            dropped += 1
+    return dropped

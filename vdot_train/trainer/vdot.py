@@ -318,8 +318,10 @@ class VDOTTrainer:
             return self._load_legacy(path)
         from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
 
+        from vdot_train.scale.dcp_checkpoint import checkpoint_keys, drop_unsaved_optimizer_state
+
         app = self.app_state()
-        state = ShardedCheckpointer.load(path, app)
+        state = ShardedCheckpointer.load(path, app, optional=("opt_g", "opt_c"))
         self.nets.generator.transformer.load_state_dict(app["generator"])
         self.nets.fake_score.transformer.load_state_dict(app["fake_score"])
         if self.nets.heads is not None:
@@ -328,6 +330,9 @@ class VDOTTrainer:
             self.ema.load_state_dict({f"transformer.{k}": v for k, v in app["generator_ema"].items()})
         set_optimizer_state_dict(self.nets.generator, self.opt_g, app["opt_g"])
         set_optimizer_state_dict(self.critic_modules, self.opt_c, app["opt_c"])
+        present = checkpoint_keys(path)
+        drop_unsaved_optimizer_state(self.opt_g, self.nets.generator, "opt_g", present)
+        drop_unsaved_optimizer_state(self.opt_c, self.critic_modules, "opt_c", present)
         self._load_plain(state)
 
     def _load_plain(self, state: dict[str, Any]) -> None:
