@@ -124,6 +124,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     import torch
@@ -133,6 +134,19 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from vdot_train.trainer.checkpoint import read_transformer_state
 
     src = Path(args.input)
+    if args.to == "diffusers" and not args.out.endswith(".safetensors"):
+        # a diffusers transformer dir, written shard by shard from the memory-mapped .pt (the config from --config-from)
+        from vdot_train.models.export import write_sharded_transformer
+        from vdot_train.models.loading import TRANSFORMER_HOW, component_dir
+
+        if not args.config_from:
+            print("error: converting to a folder needs --config-from DIR (a diffusers model of the same size, whose "
+                  "transformer/config.json is copied), or give OUT as a .safetensors file", file=sys.stderr)
+            return 2
+        cfg_dir = component_dir(args.config_from, "transformer", "the transformer config", TRANSFORMER_HOW)
+        n = write_sharded_transformer(src, cfg_dir, Path(args.out))
+        print(f"wrote {args.out} ({n} shard(s))")
+        return 0
     if args.to == "diffusers":
         sd = load_original_checkpoint(src, key=args.key)
         save_file({k: v.contiguous() for k, v in sd.items()}, args.out)
@@ -192,6 +206,8 @@ def register(subparsers) -> None:
     p.add_argument("out")
     p.add_argument("--to", choices=["diffusers", "original"], default="diffusers")
     p.add_argument("--key", default="generator", help="state-dict key inside the .pt (official VDOT: generator)")
+    p.add_argument("--config-from", default="", help="with OUT a folder: a diffusers model of the same size whose "
+                                                     "transformer config is used (OUT becomes a sharded transformer dir)")
     p.set_defaults(func=cmd_convert)
 
     p = subparsers.add_parser("export", help="student → diffusers WanVACEPipeline dir")

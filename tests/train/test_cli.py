@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 import pytest
 
 from uvc_cli.main import main
@@ -64,4 +65,11 @@ def test_pretrain_train_generate_convert(tmp_path, shard, capsys):
     from vdot_train.trainer.checkpoint import read_transformer_state
 
     a, b = read_transformer_state(gen), load_file(tmp_path / "back.safetensors")
+    # the .pt → a sharded diffusers transformer dir, streamed
+    assert main(["train", "convert", str(tmp_path / "orig.pt"), str(tmp_path / "back_dir"),
+                 "--config-from", str(teacher / "model")]) == 0
+    from vdot_train.models.denoiser import Denoiser
+
+    den = Denoiser.from_dir(tmp_path / "back_dir", "vace")
+    assert all(torch.equal(den.transformer.state_dict()[k], a[k]) for k in a)
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)

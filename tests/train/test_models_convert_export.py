@@ -72,6 +72,14 @@ def test_export_runs_in_wan_vace_pipeline(tmp_path):
     video = pipe(prompt="a red car", num_frames=9, height=32, width=32, num_inference_steps=4, guidance_scale=1.0,
                  generator=torch.Generator().manual_seed(0), output_type="np", max_sequence_length=16).frames[0]
     assert video.shape == (9, 32, 32, 3) and np.isfinite(video).all()
+    # written shard by shard: several shards + index load the same weights
+    out2 = export_vace_pipeline(tmp_path / "student.safetensors", teacher, tmp_path / "export2", max_shard_bytes=20_000)
+    files = sorted(p.name for p in (out2 / "transformer").glob("*.safetensors"))
+    assert len(files) > 2 and files[0].endswith(f"-of-{len(files):05d}.safetensors")
+    assert (out2 / "transformer" / "diffusion_pytorch_model.safetensors.index.json").is_file()
+    pipe2 = WanVACEPipeline.from_pretrained(out2)
+    assert all(torch.equal(a, b) for a, b in zip(pipe.transformer.state_dict().values(),
+                                                 pipe2.transformer.state_dict().values()))
     with pytest.raises(MissingWeightsError, match="VAE"):
         export_vace_pipeline(tmp_path / "student.safetensors", save_tiny_model_dir(tmp_path / "novae", "vace"),
                              tmp_path / "x")

@@ -103,8 +103,12 @@ def diffusers_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
 def load_original_checkpoint(path: str | Path, key: str = "generator") -> dict[str, torch.Tensor]:
     """An official VDOT `.pt` ({'generator': original-layout state dict}, or a bare state dict) → diffusers keys.
-    Read with torch.load(weights_only=True): no pickled code runs."""
-    obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    Read with torch.load(weights_only=True): no pickled code runs; memory-mapped, so tensors are paged in from the
+    file as they are used (converting a 14B file does not hold 56 GB in memory)."""
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # legacy (non-zip) torch.save files cannot be memory-mapped
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
         obj = obj[key]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):

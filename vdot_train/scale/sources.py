@@ -22,8 +22,8 @@ def open_source(path: str | Path, what: str = "weights") -> WeightSource:
     if p.suffix in (".pt", ".pth") and p.is_file():
         from vdot_train.models.convert import load_original_checkpoint
 
-        log.warning("%s: reading a whole .pt in this process; for sharded runs convert it once with "
-                    "`uvc train convert %s OUT/` and point at OUT/", p, p)
+        log.warning("%s: every rank maps the whole .pt (paged in as read); convert it once with "
+                    "`uvc train convert %s OUT/ --config-from TEACHER` and point at OUT/ for sliced reads", p, p)
         return StateDictSource(load_original_checkpoint(p))
     from vdot_train.scale.dcp_checkpoint import DCPSource, find_dcp_checkpoint
 
