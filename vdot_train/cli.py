@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 
@@ -165,6 +166,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+RECIPE_ARCHITECTURE = {"phase2": "wan-vace-14b", "phase2_1_3b": "wan-vace-1.3b"}
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vdot_train.scale.planner import format_plan, parse_bytes, plan, suggestions
+
+    cfg = resolve_config(args.recipe, args.config, args.overrides)
+    arch = args.architecture
+    if not arch and not (Path(cfg.model.path) / "transformer" / "config.json").is_file():
+        arch = RECIPE_ARCHITECTURE.get(args.recipe, "")
+        if not arch:
+            print(f"error: {cfg.model.path!r} has no transformer/config.json; set model.path or --architecture "
+                  "(wan-vace-14b, wan-vace-1.3b)", file=sys.stderr)
+            return 2
+    pl = plan(cfg, args.world_size, parse_bytes(args.gpu_memory), arch, args.device)
+    tips = [] if pl.fits else suggestions(cfg, pl, arch, args.device)
+    src = arch or cfg.model.path
+    print(format_plan(pl, f"memory plan: recipe {args.recipe}, {src}, {cfg.data.num_frames}×{cfg.data.height}×"
+                          f"{cfg.data.width}, batch {cfg.data.batch_size}, offload {cfg.fsdp_cpu_offload}", tips))
+    return 0 if pl.fits else 1
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="VDOT distillation (resumes from run.out_dir when it has checkpoints)")
     _config_args(p, "tiny_cpu")
@@ -200,6 +225,15 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", required=True, help="output folder (NNNN.mp4 + NNNN.npy)")
     p.set_defaults(func=cmd_generate)
+
+    p = subparsers.add_parser("plan", help="per-GPU memory of a recipe at a world size (networks built on the meta device)")
+    _config_args(p, "phase2")
+    p.add_argument("--world-size", type=int, default=4)
+    p.add_argument("--gpu-memory", default="141GB", help="memory per GPU, e.g. 141GB (H200), 80GB (H100)")
+    p.add_argument("--architecture", default="", help="wan-vace-14b | wan-vace-1.3b (default: model.path's config, "
+                                                      "else the recipe's model)")
+    p.add_argument("--device", default="cuda", choices=["cuda", "cpu"], help="cpu: fp32 compute, no CUDA context")
+    p.set_defaults(func=cmd_plan)
 
     p = subparsers.add_parser("convert", help="official Wan/VACE/VDOT .pt ↔ diffusers safetensors")
     p.add_argument("input")

@@ -35,8 +35,10 @@ def phase1() -> TrainConfig:
 
 
 def phase2() -> TrainConfig:
+    # the official code runs FSDP with CPU offload; the frozen teacher in bf16 halves its (host) memory
     return TrainConfig(
-        model=ModelConfig(kind="vace"),
+        model=ModelConfig(kind="vace", teacher_dtype="bfloat16"),
+        fsdp_cpu_offload=True,
         init=InitConfig(accwan_from="runs/phase1/checkpoints"),
         optim=OptimConfig(lr_generator=1e-6, lr_critic=4e-7),
         loss=LossConfig(),
