@@ -8,7 +8,7 @@ is skipped by the TTUR ratio, GAN-D critic step — with --ratio 1 both objectiv
 save and a resume. Each process samples its RSS every 20 ms and reports the peak during build and during the step,
 and the baseline RSS after imports (before any network exists).
 
-    .venv/bin/python benchmarks/bench_sharded_train.py --blocks 2 --vace 1 --world 2        # sharded vs one process
+    .venv/bin/python benchmarks/bench_sharded_train.py --blocks 2 --vace 1 --world 2 --work /tmp/bst   # sharded vs one process
 """
 from __future__ import annotations
 
@@ -136,8 +136,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--blocks", type=int, default=2)
     ap.add_argument("--vace", type=int, default=1)
-    ap.add_argument("--frames", type=int, default=9)
-    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--frames", type=int, default=5)
+    ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--ratio", type=int, default=1, help="schedule.dfake_gen_update_ratio (1: generator every step)")
     ap.add_argument("--world", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
@@ -145,12 +145,15 @@ def main() -> None:
     ap.add_argument("--model", default="")
     ap.add_argument("--out", default="")
     ap.add_argument("--report", default="")
+    ap.add_argument("--work", default="", help="keep models and reports here (default: a temporary dir)")
     args = ap.parse_args()
     if args.worker:
         return worker(args)
     with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        make_model(tmp / "model", args.blocks, args.vace)
+        tmp = Path(args.work or d)
+        tmp.mkdir(parents=True, exist_ok=True)
+        if not (tmp / "model" / "transformer" / "config.json").is_file():
+            make_model(tmp / "model", args.blocks, args.vace)
         model = str(tmp / "model")
         single = run(args, 1, model, tmp)[0]
         sharded = run(args, args.world, model, tmp)

@@ -143,10 +143,13 @@ class PromptStream:
         return cls(p.read_text(encoding="utf-8").splitlines(), seed, rank, world)
 
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "index": self.index}
+        return {"epoch": self.epoch, "index": self.index, "world": self.world}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.epoch, self.index = int(state["epoch"]), int(state["index"])
+        saved_world = int(state.get("world", self.world))
+        if saved_world != self.world:  # the same global position at another world size (as SampleStream)
+            self.index = self.index * saved_world // self.world
 
     def next(self) -> str:
         share = len(self.prompts) // self.world
