@@ -37,7 +37,9 @@ def cast_keeping_fp32(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     """`model.to(dtype)` except the modules diffusers keeps in float32 when it loads in low precision
     (`_keep_in_fp32_modules`: Wan's rope, time embedder, modulation tables and norms), as `from_pretrained` does."""
     keep = tuple(getattr(model, "_keep_in_fp32_modules", None) or ())
-    if dtype == torch.float32 or not keep:
+    if dtype == torch.float32:
+        return model  # built in float32
+    if not keep:
         return model.to(dtype)
     for name, sub in model.named_modules():
         parts = name.split(".")
