@@ -1,7 +1,9 @@
 """Distributed training: torchrun + FSDP2 (`fully_shard`), applied by one function so model code stays single-device.
 
-`parallelize(denoiser, cpu_offload)` shards each transformer block (main and VACE) as its own unit, then the root;
-`full_state_dict(module)` gathers full weights (rank 0 writes checkpoints). Launch (4 GPUs, the paper's set-up):
+`parallelize(denoiser, cpu_offload, mp_policy)` shards each transformer block (main and VACE) as its own unit, then the
+root — applied to meta-built networks before they are materialised (vdot_train.scale); `all_ranks_agree` is the
+collective behind the non-finite skip. The VDOT trainer's checkpoints are sharded (vdot_train.scale.dcp_checkpoint);
+the full-state helpers below serve one-process teacher pretraining and older checkpoints. Launch (4 GPUs):
     torchrun --nproc_per_node=4 -m uvc_cli.main train train --recipe phase2 --set distributed=true
 """
 from __future__ import annotations
