@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,6 +26,8 @@ import torch.distributed as dist
 from uvc_data.errors import MissingWeightsError
 
 METADATA = ".metadata"
+# DCP warns on every single-process call (no_dist=True is what we mean there)
+warnings.filterwarnings("ignore", message="torch.distributed is disabled, unavailable or uninitialized")
 
 
 def is_dcp_checkpoint(path: str | Path) -> bool:
