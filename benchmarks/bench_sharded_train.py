@@ -98,13 +98,17 @@ def worker(args) -> None:
     recs = tr.fit(2)
     step_s = time.perf_counter() - t0
     rss.mark("step")
+    del tr.nets, tr
+    import gc
+
+    gc.collect()
     tr2 = build_vdot_trainer(config(args.model, args.out, args, args.world > 1), samples)
     rss.mark("resume")
     rank = dist.get_rank() if dist.is_initialized() else 0
     res = {"rank": rank, "world": args.world, **{f"rss_{k}": v for k, v in rss.phases.items()},
            "step_seconds": step_s, "resumed_step": tr2.step,
-           "params_per_network": sum(p.numel() for p in tr.nets.generator.parameters()),
-           "local_params_generator": sum(getattr(p, "to_local", lambda: p)().numel() for p in tr.nets.generator.parameters()),
+           "params_per_network": sum(p.numel() for p in tr2.nets.generator.parameters()),
+           "local_params_generator": sum(getattr(p, "to_local", lambda: p)().numel() for p in tr2.nets.generator.parameters()),
            "losses": [{k: v for k, v in r.items() if k.endswith("loss")} for r in recs]}
     Path(args.report).with_suffix(f".rank{rank}.json").write_text(json.dumps(res))
     if dist.is_initialized():

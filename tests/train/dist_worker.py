@@ -51,6 +51,12 @@ def main(model_dir: str, out: str) -> None:
     te, t = torch.randn(1, 16, 32, generator=g), torch.tensor([500.0])
     with torch.no_grad():
         fwd_err = float((a.nets.generator(x, t, te, ctx).velocity - ref(x, t, te, ctx).velocity).abs().max())
+    # and the same gradients (reduce-scattered shards, gathered here for the comparison)
+    (a.nets.generator(x, t, te, ctx).velocity ** 2).mean().backward()
+    (ref(x, t, te, ctx).velocity ** 2).mean().backward()
+    ref_grads = {n: p.grad for n, p in ref.named_parameters()}
+    grad_err = max(float((p.grad.full_tensor() - ref_grads[n]).abs().max()) for n, p in a.nets.generator.named_parameters())
+    a.opt_g.zero_grad(set_to_none=True)
     local = sum(p.to_local().numel() for p in a.nets.generator.parameters())
     total = sum(p.numel() for p in a.nets.generator.parameters())
     rec_a = a.fit(4)
@@ -64,7 +70,7 @@ def main(model_dir: str, out: str) -> None:
     b2 = build("B")
     resumed = b2.step
     rec_b += b2.fit(4)
-    res = {"rank": rank, "world": world, "fwd_err": fwd_err, "local_params": local, "total_params": total,
+    res = {"rank": rank, "world": world, "fwd_err": fwd_err, "grad_err": grad_err, "local_params": local, "total_params": total,
            "resumed_step": resumed, "adam_state_keys": sorted(st.keys()),
            "A": [[r.get("g/loss"), r["c/loss"] if "c/loss" in r else None, r["c/skipped"]] for r in rec_a],
            "B": [[r.get("g/loss"), r["c/loss"] if "c/loss" in r else None, r["c/skipped"]] for r in rec_b],

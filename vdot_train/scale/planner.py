@@ -204,14 +204,20 @@ def plan(cfg: TrainConfig, world: int, gpu_bytes: int, architecture: str = "", d
     gc = cfg.run.gradient_checkpointing
     act = activation_bytes(tokens, s, compute, gc, b)
     fwd = forward_transient_bytes(tokens, s, compute, b)
-    gather = 0 if world == 1 else (s.root_params + 2 * s.block_params) * compute  # root + current + prefetched unit
-    grad_unsharded = 0 if world == 1 else s.block_params * 4  # one unit's full gradient before reduce-scatter
+    # FSDP2: the root unit stays gathered; a unit in flight holds its all-gather output and the copied-out
+    # unsharded parameters, and the next unit is prefetched (2 units × 2 copies); in backward a unit's unsharded
+    # gradient and the reduce-scatter input (2 × one unit, fp32)
+    gather = 0 if world == 1 else (s.root_params + 4 * s.block_params) * compute
+    grad_unsharded = 0 if world == 1 else 2 * s.block_params * 4
     grads_g = 0 if offload else s.params * 4 // shard
     grads_c = 0 if offload else (s.params + hp) * 4 // shard
     d = cfg.data
     st, sh, sw = VAE_STRIDE if cfg.model.codec.kind != "pixel" else (1, cfg.model.codec.patch, cfg.model.codec.patch)
     ot = ot_bytes(cfg, 1 + (d.num_frames - 1) // st if st > 1 else d.num_frames, d.height // sh, d.width // sw)
     latents = 8 * b * lat_elems * 4  # x̂0, x_t, noise, score predictions, context halves (fp32)
+    if cfg.optim.implementation == "foreach" or (cfg.optim.implementation == "default" and device == "cuda"):
+        pl.notes.append("foreach AdamW: + one temporary of the local parameters during each step (not in the phases; "
+                        "optim.implementation=fused has none)")
     pl.phases = {
         "generator, even (DMD + OTD)": {"gradients": grads_g, "activations": act, "score forward": fwd,
                                         "all-gather": gather + grad_unsharded, "OT buffers": ot, "latents": latents},

@@ -80,9 +80,16 @@ def warmup_scheduler(optimiser: torch.optim.Optimizer, warmup_steps: int):
 
 
 def adam(params: Iterable[nn.Parameter] | list[dict], lr: float, betas: tuple[float, float], weight_decay: float,
-         eps: float = 1e-8) -> torch.optim.Optimizer:
-    """Adam with decoupled weight decay (AdamW), as the official code's `AdamW(betas=(0, 0.999), wd=0.01)`."""
-    return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay, eps=eps)
+         eps: float = 1e-8, implementation: str = "fused") -> torch.optim.Optimizer:
+    """Adam with decoupled weight decay (AdamW), as the official code's `AdamW(betas=(0, 0.999), wd=0.01)`.
+
+    implementation: "fused" (one kernel per step, no temporaries), "foreach" (torch's default on CUDA, what the
+    official code runs: the same update up to rounding, but one temporary as large as the local parameters during
+    the step), "for-loop", or "default" (torch's own choice: foreach on CUDA, for-loop on CPU)."""
+    kw = ({} if implementation == "default" else {"fused": True} if implementation == "fused"
+          else {"foreach": implementation == "foreach"})
+    return torch.optim.AdamW(params, lr=lr, betas=(float(betas[0]), float(betas[1])), weight_decay=weight_decay,
+                             eps=eps, **kw)
 
 
 class EMA:

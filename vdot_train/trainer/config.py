@@ -22,6 +22,9 @@ class OptimConfig:
     eps: float = 1e-8
     grad_clip: float = 10.0  # max grad norm; 0 = off
     warmup_steps: int = 0  # linear warm-up of both lrs (optimiser steps)
+    # AdamW kernel: "fused" (no step temporaries) | "foreach" (torch's CUDA default, which the official code runs;
+    # same update up to rounding, plus a temporary of the local parameters' size) | "for-loop" | "default" (torch's)
+    implementation: Literal["fused", "foreach", "for-loop", "default"] = "fused"
 
     def validate(self) -> None:
         if self.lr_generator <= 0 or self.lr_critic <= 0:

@@ -44,7 +44,7 @@ class FlowMatchingTrainer:
         self.data = TrainData(BatchBuilder(codec, text, cfg.data, cfg.model.kind, self.device), cfg.data, samples)
         self.negative = text.encode([""]).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay)
+        self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay, implementation="default")
         self.sched = warmup_scheduler(self.opt, 0)
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
         self.step, self.skipped = 0, 0

@@ -51,11 +51,11 @@ class VDOTTrainer:
         self.gen_params = [p for p in nets.generator.parameters() if p.requires_grad]
         self.critic_params = [p for p in nets.fake_score.parameters() if p.requires_grad]
         self.head_params = [p for p in nets.heads.parameters()] if nets.heads is not None else []
-        self.opt_g = adam(self.gen_params, o.lr_generator, o.betas, o.weight_decay, o.eps)
+        self.opt_g = adam(self.gen_params, o.lr_generator, o.betas, o.weight_decay, o.eps, o.implementation)
         groups = [{"params": self.critic_params, "lr": o.lr_critic}]
         if self.head_params:
             groups.append({"params": self.head_params, "lr": o.lr_heads or o.lr_critic})
-        self.opt_c = adam(groups, o.lr_critic, o.betas, o.weight_decay, o.eps)
+        self.opt_c = adam(groups, o.lr_critic, o.betas, o.weight_decay, o.eps, o.implementation)
         self.sched_g = warmup_scheduler(self.opt_g, o.warmup_steps)
         self.sched_c = warmup_scheduler(self.opt_c, o.warmup_steps)
         self.ema = EMA(nets.generator, cfg.run.ema_decay) if cfg.run.ema_decay > 0 else None
