@@ -136,7 +136,22 @@ def run(args, world: int, model: str, tmp: Path) -> list[dict]:
     return [json.loads(Path(f"{report}.rank{r}.json").read_text()) for r in range(world)]
 
 
-def main() -> None:
+def measure(args) -> dict:
+    """Both runs and the planner's predictions (what main prints; the slow test asserts on it)."""
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(args.work or d)
+        tmp.mkdir(parents=True, exist_ok=True)
+        if not (tmp / "model" / "transformer" / "config.json").is_file():
+            make_model(tmp / "model", args.blocks, args.vace)
+        model = str(tmp / "model")
+        single = run(args, 1, model, tmp)[0]
+        sharded = run(args, args.world, model, tmp)
+        return {"args": vars(args), "single": single, "sharded": sharded,
+                "plan_single": planner(model, args, 1), "plan_sharded": planner(model, args, args.world),
+                "load": os.getloadavg()}
+
+
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--blocks", type=int, default=2)
     ap.add_argument("--vace", type=int, default=1)
@@ -150,20 +165,15 @@ def main() -> None:
     ap.add_argument("--out", default="")
     ap.add_argument("--report", default="")
     ap.add_argument("--work", default="", help="keep models and reports here (default: a temporary dir)")
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = parser().parse_args()
     if args.worker:
         return worker(args)
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(args.work or d)
-        tmp.mkdir(parents=True, exist_ok=True)
-        if not (tmp / "model" / "transformer" / "config.json").is_file():
-            make_model(tmp / "model", args.blocks, args.vace)
-        model = str(tmp / "model")
-        single = run(args, 1, model, tmp)[0]
-        sharded = run(args, args.world, model, tmp)
-        out = {"args": vars(args), "single": single, "sharded": sharded,
-               "plan_single": planner(model, args, 1), "plan_sharded": planner(model, args, args.world),
-               "load": os.getloadavg()}
+    out = measure(args)
+    single, sharded = out["single"], out["sharded"]
     base = single["rss_baseline"]
     print(json.dumps(out, indent=1, default=str))
     print(f"\nparameters per network: {single['params_per_network'] / 1e6:.1f} M")
