@@ -27,7 +27,7 @@ def _trainable_copy(teacher: Denoiser, checkpointing: bool) -> Denoiser:
 
 
 def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
-    from vdot_train.models.disc_heads import DiscriminatorHeads
+    from vdot_train.models.disc_heads import build_disc_heads
     from vdot_train.trainer.checkpoint import load_student_weights, read_transformer_state
 
     teacher = load_denoiser(cfg.model).to(device).eval().requires_grad_(False)
@@ -51,8 +51,7 @@ def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
                 raise ConfigError("disc.blocks", f"block {b} does not exist: the teacher has {teacher.num_blocks} "
                                                  "blocks (official 23,31,39 for 40 blocks; 13,21,29 for 30)")
         torch.manual_seed(cfg.run.seed)
-        heads = DiscriminatorHeads(fake.dim, len(d.blocks), d.reg_dim, d.attn_heads, time_dim=fake.dim,
-                                   time_scale=d.time_scale).to(device)
+        heads = build_disc_heads(d, fake.dim, time_dim=fake.dim).to(device)
     return Nets(generator.to(device), fake.to(device), teacher, heads)
 
 
