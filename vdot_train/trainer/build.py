@@ -28,15 +28,16 @@ def _trainable_copy(teacher: Denoiser, checkpointing: bool) -> Denoiser:
 
 def build_nets(cfg: TrainConfig, device: torch.device) -> Nets:
     from vdot_train.models.disc_heads import build_disc_heads
-    from vdot_train.trainer.checkpoint import load_student_weights, read_transformer_state
+    from vdot_train.trainer.checkpoint import load_student_weights
 
     teacher = load_denoiser(cfg.model).to(device).eval().requires_grad_(False)
     gc = cfg.run.gradient_checkpointing
     generator = _trainable_copy(teacher, gc)
     if cfg.init.accwan_from:
-        from vdot_train.models.accwan import accwan_init
+        from vdot_train.models.accwan import accwan_init, accwan_state
 
-        n = len(accwan_init(generator.transformer, read_transformer_state(cfg.init.accwan_from)))
+        n = len(accwan_init(generator.transformer,
+                            accwan_state(cfg.init.accwan_from, generator.transformer.state_dict())))
         log.info("AccWanInit: %d main weights from %s, VACE blocks from the teacher", n, cfg.init.accwan_from)
     if cfg.init.generator:
         load_student_weights(generator, cfg.init.generator)
