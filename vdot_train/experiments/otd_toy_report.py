@@ -11,8 +11,8 @@ from vdot_train.experiments.token_clouds import TokenCloudMixture
 COLS = ("modes_covered", "near_mode", "mode_tv", "set_rms", "ordered_rms")
 
 
-def _key(r: dict) -> tuple[str, float]:
-    return r["method"], (r["eps_rel"] if r["method"] != "dmd" else float("nan"))
+def _key(r: dict) -> tuple[str, float | None]:
+    return r["method"], (r["eps_rel"] if r["method"] != "dmd" else None)  # DMD does not depend on ε
 
 
 def table(rows: list[dict], ref: dict, spacing_sq: float, sharpness: dict) -> str:
@@ -28,8 +28,8 @@ def table(rows: list[dict], ref: dict, spacing_sq: float, sharpness: dict) -> st
             cells.append(f"{v.mean():.2f} ± {v.std():.2f}" if c == "modes_covered" else f"{v.mean():.3f} ± {v.std():.3f}")
         gd = np.median([r["grad_dmd"] for r in rs])
         go = np.median([r["grad_otd"] for r in rs])
-        eps = "—" if np.isnan(e) else f"{e:g} ({e * spacing_sq:.2g})"
-        sharp = "—" if np.isnan(e) else f"{sharpness.get(e, float('nan')):.2f}"
+        eps = "—" if e is None else f"{e:g} ({e * spacing_sq:.2g})"
+        sharp = "—" if e is None else f"{sharpness.get(e, sharpness.get(str(e), float('nan'))):.2f}"
         out.append(f"| {m} | {eps} | {sharp} | " + " | ".join(cells)
                    + f" | {'—' if np.isnan(gd) else f'{gd:.2e}'} | {'—' if np.isnan(go) else f'{go:.2e}'} | {len(rs)} |")
     out.append(f"| target samples (reference) | — | — | {ref['modes_covered']:.0f} | {ref['near_mode']:.3f} | "
@@ -63,3 +63,16 @@ def plot(rows: list[dict], target: TokenCloudMixture, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def main() -> None:
+    """Print the table again from a saved otd_toy.json: python -m vdot_train.experiments.otd_toy_report docs/otd_toy.json"""
+    import json
+    import sys
+
+    d = json.loads(Path(sys.argv[1]).read_text())
+    print(table(d["rows"], d["reference"], d["token_spacing_sq"], {float(k): v for k, v in d["plan_sharpness"].items()}))
+
+
+if __name__ == "__main__":
+    main()
