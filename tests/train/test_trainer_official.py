@@ -105,3 +105,18 @@ def test_critic_gan_step_noises_real_and_fake_with_the_same_noise(tiny_vace_dir,
     noise = (x_fake - (1 - sigma) * x0_hat) / sigma  # the fake's noise, recovered
     assert torch.allclose(x_real, add_noise(real, noise, t), atol=1e-4)
     assert not torch.allclose(noise, torch.zeros_like(noise))
+
+
+def test_sampler_and_cli_negative_prompt_default_to_wans():
+    import argparse
+    import inspect
+
+    from vdot_train import sampling
+    from vdot_train.cli import register
+
+    for fn in (sampling.generate, sampling.sample_latents):
+        assert inspect.signature(fn).parameters["negative_prompt"].default == WAN_NEGATIVE_PROMPT
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["generate", "--model-path", "m", "--prompt", "p", "--out", "o"])
+    assert args.negative_prompt == WAN_NEGATIVE_PROMPT
