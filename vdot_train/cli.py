@@ -9,6 +9,8 @@ import logging
 import sys
 from typing import Any
 
+from uvc_data.prompts import WAN_NEGATIVE_PROMPT
+
 
 def _config_args(p: argparse.ArgumentParser, default_recipe: str) -> None:
     p.add_argument("--recipe", default=default_recipe, help=f"named recipe (default {default_recipe})")
@@ -218,7 +220,8 @@ def register(subparsers) -> None:
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--shift", type=float, default=16.0)
     p.add_argument("--guidance", type=float, default=1.0)
-    p.add_argument("--negative-prompt", default="")
+    p.add_argument("--negative-prompt", default=WAN_NEGATIVE_PROMPT,
+                   help="CFG negative prompt (default: Wan's standard one, as official; '' = none)")
     p.add_argument("--scheduler", choices=["unipc", "euler"], default="unipc")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=float, default=16.0)

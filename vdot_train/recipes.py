@@ -67,7 +67,7 @@ def tiny_cpu() -> TrainConfig:
         optim=OptimConfig(lr_generator=1e-4, lr_critic=1e-4, grad_clip=1.0),
         loss=LossConfig(otd=OTDConfig(iters=20)),
         schedule=ScheduleConfig(grad_accum=1),
-        disc=DiscConfig(blocks=(1, 2, 3), reg_dim=32, attn_heads=2),
+        disc=DiscConfig(blocks=(1, 2, 3), reg_dim=32, attn_heads=2, ffn_dim=64),
         data=_tiny_data(),
         run=RunConfig(out_dir="runs/tiny_cpu/vdot", max_steps=20, log_every=1, ckpt_every=10, device="cpu",
                       mixed_precision="no", gradient_checkpointing=False),

@@ -2,7 +2,8 @@
 
 `generate(model_bundle, vcus, steps, shift, guidance, seed)` is what UVCBench calls. The model is fed t = 1000·σ_k of
 the scheduler's (shifted) sigmas — official VDOT inference: UniPC, 4 steps, shift 16 → t ≈ [999.9, 979.5, 941.1, 841.9].
-Guidance > 1 runs classifier-free guidance on the velocity with the negative prompt (the student uses guidance 1).
+Guidance > 1 runs classifier-free guidance on the velocity with the negative prompt (default: Wan's standard negative
+prompt, as the official teacher sampling; "" = none; the student uses guidance 1 and never reads it).
 VCUs are generated one at a time (seed + index), so results do not depend on the batch composition.
 """
 from __future__ import annotations
@@ -14,7 +15,8 @@ import torch
 
 from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.vcu import VCU, to_uint8
-from vdot_train.flow import cfg as apply_cfg
+from uvc_data.prompts import WAN_NEGATIVE_PROMPT
+from vdot_train.flow import cfg as apply_cfg, inference_base_sigmas
 from vdot_train.models.bundle import ModelBundle
 from vdot_train.models.vace_context import build_context, drop_reference_frames, latent_shape
 
@@ -33,9 +35,9 @@ def make_scheduler(name: SchedulerName, shift: float):
 
 
 def set_official_timesteps(scheduler, steps: int, device: torch.device | str = "cpu") -> None:
-    """Wan/VDOT base sigmas linspace(1 − 1/1000, 0, K+1)[:-1], shifted by the scheduler (flow.inference_timesteps)."""
-    base = np.linspace(1.0 - 1.0 / 1000, 0.0, steps + 1)[:-1]
-    scheduler.set_timesteps(sigmas=base, device=device)
+    """Wan/VDOT base sigmas `flow.inference_base_sigmas(K)`, shifted by the scheduler: the model is then fed
+    `flow.inference_timesteps(K, shift)`, which are the labels of `flow.student_schedule("consistent")`."""
+    scheduler.set_timesteps(sigmas=inference_base_sigmas(steps).numpy(), device=device)
 
 
 def model_timesteps(scheduler) -> torch.Tensor:
@@ -45,7 +47,8 @@ def model_timesteps(scheduler) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_latents(bundle: ModelBundle, vcu: VCU, steps: int, shift: float, guidance: float, seed: int,
-                   scheduler: SchedulerName = "unipc", negative_prompt: str = "") -> torch.Tensor:
+                   scheduler: SchedulerName = "unipc",
+                   negative_prompt: str = WAN_NEGATIVE_PROMPT) -> torch.Tensor:
     """Denoise one VCU; returns latents [1, C, l+T', H', W'] (reference frames still in)."""
     device = bundle.device
     dtype = next(bundle.denoiser.parameters()).dtype
@@ -69,7 +72,7 @@ def sample_latents(bundle: ModelBundle, vcu: VCU, steps: int, shift: float, guid
 
 def generate(model_bundle: ModelBundle, vcus: Sequence[VCU], steps: int = 4, shift: float = 16.0,
              guidance: float = 1.0, seed: int = 0, scheduler: SchedulerName = "unipc",
-             negative_prompt: str = "") -> list[np.ndarray]:
+             negative_prompt: str = WAN_NEGATIVE_PROMPT) -> list[np.ndarray]:
     """Videos (T, H, W, 3) uint8 for each VCU; reference frames are dropped before decoding."""
     if steps < 1:
         raise ConfigError("steps", "must be ≥ 1 (4 for the VDOT student, 50 for the teacher)")

@@ -40,6 +40,32 @@ def test_inference_timesteps_official_list_and_relation_to_training_warp():
     assert 0.05 < float(diff.max()) < 0.3
 
 
+def test_official_student_schedule_is_two_lists():
+    sched = flow.student_schedule("official")
+    # the generator's labels: the official rollout's hard-coded list
+    assert torch.allclose(sched.labels, torch.tensor(flow.OFFICIAL_GENERATOR_LABELS), atol=2e-4)
+    # the re-noise levels: Wan's UniPC 1000-step table at shift 16, integer timesteps [999, 979, 941, 841], each mapped
+    # back to σ through the table's second entry of that integer timestep (computed independently here)
+    base = torch.linspace(float(torch.tensor(0.999, dtype=torch.float32)), 0.0, 1001, dtype=torch.float64)[:-1]
+    table = 16 * base / (1 + 15 * base)
+    ints = (table * 1000).long()
+    assert ints[[0, 250, 500, 750]].tolist() == [999, 979, 941, 841]
+    second = [int((ints == v).nonzero()[1]) if int((ints == v).sum()) > 1 else int((ints == v).nonzero()[0])
+              for v in (999, 979, 941, 841)]
+    assert torch.allclose(sched.sigmas, table[second].float(), atol=0)
+    assert torch.allclose(sched.sigmas, torch.tensor([0.99987, 0.97983, 0.94173, 0.84122]), atol=1e-5)
+    # labels and true noise levels disagree (what the released student was trained with)
+    assert float((sched.labels / 1000 - sched.sigmas)[1:].abs().min()) > 0.01
+
+
+def test_consistent_student_schedule_is_the_samplers_steps():
+    sched = flow.student_schedule("consistent")
+    assert torch.allclose(sched.labels, flow.inference_timesteps(4, 16.0), atol=1e-4)
+    assert torch.allclose(sched.labels, sched.sigmas * 1000, atol=1e-4)
+    with pytest.raises(ValueError, match="official"):
+        flow.student_schedule("shift5")
+
+
 def test_student_timesteps_rejects_bad_lists():
     with pytest.raises(ValueError, match="decreasing"):
         flow.student_timesteps((500, 750))
@@ -58,6 +84,18 @@ def test_sample_timesteps_range_shift_and_reproducibility():
     assert torch.equal(t5, again)
     with pytest.raises(ValueError):
         flow.sample_timesteps(3, shift=5.0, t_min=900, t_max=100)
+
+
+def test_official_draw_is_integer_in_20_980_before_the_shift():
+    g = torch.Generator().manual_seed(0)
+    t = flow.sample_timesteps(20000, 5.0, generator=g, draw_min=20, draw_max=980)
+    low = 1000 * flow.shift_sigma(0.02, 5.0)  # 92.59
+    assert float(t.min()) == pytest.approx(low, abs=1e-3) and float(t.max()) == 980.0
+    # the clamp-only draw puts ≈ 2 % of the mass below 92.6
+    t_clamp = flow.sample_timesteps(20000, 5.0, generator=torch.Generator().manual_seed(0))
+    assert 0.01 < float((t_clamp < low - 1e-3).float().mean()) < 0.03
+    with pytest.raises(ValueError, match="draw_min"):
+        flow.sample_timesteps(3, 5.0, draw_min=500, draw_max=500)
 
 
 def test_noise_velocity_x0_round_trip():

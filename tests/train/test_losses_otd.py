@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -46,7 +48,7 @@ def test_envelope_matches_unrolled_once_converged():
     fake, real = _latents(0)
     base = dict(eps=0.5, iters=3000, tol=1e-8, frame_l2_normalise=False)
     g_env = otd_gradient(fake, real, OTDConfig(gradient="envelope", **base))
-    g_unr = otd_gradient(fake, real, OTDConfig(gradient="unrolled", **base))
+    g_unr = otd_gradient(fake, real, OTDConfig(gradient="unrolled_entropic", **base))
     assert g_env.shape == fake.shape
     cos = F.cosine_similarity(g_env.flatten(), g_unr.flatten(), dim=0)
     assert float(cos) >= 0.999
@@ -87,8 +89,8 @@ def test_envelope_builds_no_graph_and_unrolled_memory_grows_with_iterations():
         return total[0]
 
     assert saved_bytes(OTDConfig(gradient="envelope", iters=30)) == 0
-    short = saved_bytes(OTDConfig(gradient="unrolled", iters=10))
-    long = saved_bytes(OTDConfig(gradient="unrolled", iters=40))
+    short = saved_bytes(OTDConfig(gradient="unrolled_cost", iters=10))
+    long = saved_bytes(OTDConfig(gradient="unrolled_cost", iters=40))
     assert long > 3 * short  # ≈ 2 cost-sized tensors saved per iteration
 
 
@@ -134,3 +136,37 @@ def test_config_validation_names_the_field():
         otd_gradient(*_latents(0), OTDConfig(eps=0.0))
     with pytest.raises(ConfigError, match="`gradient`"):
         otd_gradient(*_latents(0), OTDConfig(gradient="autograd"))  # type: ignore[arg-type]
+
+
+def _cost_of_unrolled_scaling_sinkhorn(x, y, eps, iters):
+    """⟨C, P⟩ of Sinkhorn in log-scaling form (log u, log v) from zero, uniform marginals: an independent formulation."""
+    C = torch.cdist(x, y) ** 2
+    la = torch.full((x.shape[0],), -math.log(x.shape[0]), dtype=x.dtype)
+    lb = torch.full((y.shape[0],), -math.log(y.shape[0]), dtype=x.dtype)
+    lu, lv = torch.zeros_like(la), torch.zeros_like(lb)
+    for _ in range(iters):
+        lu = la - torch.logsumexp(-C / eps + lv[None, :], dim=1)
+        lv = lb - torch.logsumexp(-C.T / eps + lu[None, :], dim=1)
+    return (torch.exp(lu[:, None] - C / eps + lv[None, :]) * C).sum()
+
+
+def test_unrolled_cost_is_autograd_of_the_transport_cost_alone():
+    g = torch.Generator().manual_seed(5)
+    fake = torch.randn(1, 3, 1, 4, 6, generator=g, dtype=torch.float64)
+    real = fake + 0.7 * torch.randn(fake.shape, generator=g, dtype=torch.float64)
+    cfg = OTDConfig(eps=0.1, iters=60, pool=2, gradient="unrolled_cost", frame_l2_normalise=False)
+    grad = otd_gradient(fake, real, cfg)
+    leaf = fake.clone().requires_grad_(True)
+    pts = frame_points(leaf, 2)[0]
+    cost = _cost_of_unrolled_scaling_sinkhorn(pts, frame_points(real, 2)[0], 0.1, 60)
+    (expect,) = torch.autograd.grad(cost, leaf)
+    assert torch.allclose(grad, expect, rtol=1e-6, atol=1e-10)
+    # and it is not the entropic objective's gradient
+    ent = otd_gradient(fake, real, OTDConfig(eps=0.1, iters=60, gradient="unrolled_entropic",
+                                             frame_l2_normalise=False))
+    assert not torch.allclose(grad, ent, rtol=1e-3)
+
+
+def test_old_unrolled_name_is_refused_with_the_new_names():
+    with pytest.raises(ConfigError, match="unrolled_entropic"):
+        OTDConfig(gradient="unrolled").validate()

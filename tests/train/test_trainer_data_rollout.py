@@ -7,7 +7,7 @@ import torch
 
 from uvc_data.shards import sample_to_wds, write_tar
 from vdot_train.data import BatchBuilder, PromptStream, SampleStream, choose_task
-from vdot_train.flow import student_timesteps
+from vdot_train.flow import student_schedule
 from vdot_train.models.codecs import PixelCodec
 from vdot_train.models.denoiser import Denoiser
 from vdot_train.models.text_encoder import TextEncoder
@@ -69,11 +69,37 @@ def test_rollout_grad_only_at_exit_step(tiny_t2v_dir, k):
         calls.append((torch.is_grad_enabled(), float(t[0])))
         return den(x, t, text).velocity
 
-    ts = student_timesteps((1000, 750, 500, 250), 5.0)
+    sched = student_schedule("official")
     gen = torch.Generator().manual_seed(0)
-    x0 = rollout(g, torch.randn(1, 12, 2, 8, 8, generator=gen), ts, k, gen)
+    x0 = rollout(g, torch.randn(1, 12, 2, 8, 8, generator=gen), sched, k, gen)
     assert [c[0] for c in calls] == [False] * k + [True]
-    assert [c[1] for c in calls] == pytest.approx(ts[: k + 1].tolist())
+    assert [c[1] for c in calls] == pytest.approx(sched.labels[: k + 1].tolist())
     assert x0.requires_grad
     x0.sum().backward()
     assert den.transformer.proj_out.weight.grad is not None
+
+
+@pytest.mark.parametrize("kind", ["official", "consistent"])
+def test_rollout_calls_with_labels_and_renoises_to_sigmas(kind):
+    # velocity field v(x, t) = x: x̂0 = (1 − label/1000)·x, then x_next = (1 − σ_next)·x̂0 + σ_next·ε
+    sched = student_schedule(kind)
+    seen = []
+
+    def g(x, t):
+        seen.append((x.clone(), float(t[0])))
+        return x
+
+    gen = torch.Generator().manual_seed(3)
+    noise = torch.randn(2, 4, 1, 3, 3, generator=gen)
+    state = gen.get_state()
+    out = rollout(g, noise, sched, 3, gen, grad=False)
+    ref = torch.Generator()
+    ref.set_state(state)
+    x = noise
+    for i in range(3):
+        assert torch.allclose(seen[i][0], x, atol=1e-6) and seen[i][1] == pytest.approx(float(sched.labels[i]))
+        x0 = (1 - sched.labels[i] / 1000) * x
+        eps = torch.randn(x.shape, generator=ref)
+        x = (1 - sched.sigmas[i + 1]) * x0 + sched.sigmas[i + 1] * eps
+    assert torch.allclose(seen[3][0], x, atol=1e-6)
+    assert torch.allclose(out, (1 - sched.labels[3] / 1000) * x, atol=1e-6)

@@ -85,11 +85,14 @@ def _losses(records):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
 
 
-@pytest.mark.parametrize("async_ckpt", [False, True])
-def test_resume_gives_identical_losses(tiny_vace_dir, tiny_samples, tmp_path, async_ckpt):
-    # ratio 1: the generator updates every iteration, so both its objectives (even: OTD+DMD, odd: GAN-G) are resumed
+@pytest.mark.parametrize("variant", [(), ("loss.share_score_draw=true", "schedule.student_schedule=consistent",
+                                          "loss.otd.gradient=unrolled_cost", "disc.head=compact"),
+                                     ("run.async_checkpoint=true",)])
+def test_resume_gives_identical_losses(tiny_vace_dir, tiny_samples, tmp_path, variant):
+    # ratio 1: the generator updates every iteration, so both its objectives (even: OTD+DMD, odd: GAN-G) are resumed;
+    # the official defaults, every option that changes the draws or the objective, and background checkpoints
     over = ("schedule.dfake_gen_update_ratio=1", "schedule.grad_accum=2", "run.ema_decay=0.9", "run.ckpt_every=2",
-            "run.log_every=1", f"run.async_checkpoint={str(async_ckpt).lower()}")
+            "run.log_every=1", *variant)
     straight = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path / "a", *over), tiny_samples)
     ref = straight.fit(4)
     first = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path / "b", *over), tiny_samples)

@@ -29,6 +29,9 @@ from vdot_train.losses.sinkhorn import (
 )
 
 
+GRADIENTS = ("envelope", "unrolled_entropic", "unrolled_cost")
+
+
 @dataclass
 class OTDConfig:
     """OTD settings; defaults are the official VDOT ones (ε 0.1, 60 iterations, 2×2 pool, α 0.1, per-frame L2)."""
@@ -37,7 +40,12 @@ class OTDConfig:
     iters: int = 60  # Sinkhorn iterations (fixed count, as official)
     pool: int = 2  # average-pool window on each latent frame before taking tokens as points
     points: Literal["frame", "batch"] = "frame"  # frame: tokens of each latent frame; batch: one point per sample
-    gradient: Literal["envelope", "unrolled"] = "envelope"  # envelope (OTD-1) | autograd through the iterations
+    # what the OT gradient differentiates (see `otd_gradient`):
+    #   envelope          ∂W_ε/∂a from the converged plan (OTD-1), the paper's gradient; no graph, memory flat
+    #   unrolled_entropic autograd of W_ε = ⟨D, T⟩ + ε⟨T, log T⟩ through the unrolled iterations
+    #   unrolled_cost     autograd of the transport cost ⟨D, T⟩ alone through the unrolled iterations — what the
+    #                     official code does (`ot_grad_against_fake`: sum(P·C) over 60 iterations, no debiasing)
+    gradient: Literal["envelope", "unrolled_entropic", "unrolled_cost"] = "envelope"
     alpha: float = 0.1  # step α in OTD-4
     frame_l2_normalise: bool = True  # OTD-3 (batch mode: one norm over the whole batch)
     tol: float | None = None  # stop Sinkhorn early once the marginal error is below this (None: run `iters`)
@@ -52,8 +60,10 @@ class OTDConfig:
             raise ConfigError("pool", f"must be >= 1 (1 = no pooling, official 2), got {self.pool}")
         if self.points not in ("frame", "batch"):
             raise ConfigError("points", f"must be 'frame' or 'batch', got {self.points!r}")
-        if self.gradient not in ("envelope", "unrolled"):
-            raise ConfigError("gradient", f"must be 'envelope' or 'unrolled', got {self.gradient!r}")
+        if self.gradient not in GRADIENTS:
+            hint = " ('unrolled' is now 'unrolled_entropic'; the official code's is 'unrolled_cost')" \
+                if self.gradient == "unrolled" else ""
+            raise ConfigError("gradient", f"must be one of {list(GRADIENTS)}, got {self.gradient!r}{hint}")
         if self.chunk is not None and self.chunk < 1:
             raise ConfigError("chunk", f"must be >= 1 or unset, got {self.chunk}")
 
@@ -153,7 +163,8 @@ def otd_gradient_and_stats(x0_fake: Tensor, x0_real: Tensor, cfg: OTDConfig) -> 
         with torch.enable_grad():
             leaf = fake.clone().requires_grad_(True)
             res = sinkhorn_log(_as_clouds(leaf, cfg), _as_clouds(real, cfg), cfg.eps, cfg.iters, tol=cfg.tol)
-            (grad,) = torch.autograd.grad(res.value.sum(), leaf)
+            objective = res.value if cfg.gradient == "unrolled_entropic" else res.cost
+            (grad,) = torch.autograd.grad(objective.sum(), leaf)
         stats = {"W": float(res.value.detach().mean()), "err": res.err, "iters": float(res.n_iter)}
     if cfg.frame_l2_normalise:
         grad = normalise_per_frame(grad, cfg.points)
@@ -163,8 +174,10 @@ def otd_gradient_and_stats(x0_fake: Tensor, x0_real: Tensor, cfg: OTDConfig) -> 
 def otd_gradient(x0_fake: Tensor, x0_real: Tensor, cfg: OTDConfig) -> Tensor:
     """∇_OT (OTD-1…3) on the latent grid, same shape as x0_fake [B, C, T, H, W] (or [B, …] with points="batch").
 
-    envelope: OTD-1 from the converged plan, mapped back by OTD-2; unrolled: autograd of W_ε (OT-1, computed from the
-    unrolled iterations) through the iterations and the pooling — the official formulation, for checking.
+    envelope: OTD-1 from the converged plan, mapped back by OTD-2 (the paper's gradient of W_ε);
+    unrolled_entropic: autograd of W_ε (OT-1, from the unrolled iterations) through the iterations and the pooling;
+    unrolled_cost: autograd of ⟨D, T⟩ alone through the same iterations (the official code). As ε → 0 both unrolled
+    gradients approach the envelope one; at ε = 0.1 the cost gradient differs slightly (see docs/benchmarks.md).
     Then OTD-3 if `cfg.frame_l2_normalise`. Inputs are detached; the result is float32 (float64 for float64 inputs).
     """
     return otd_gradient_and_stats(x0_fake, x0_real, cfg)[0]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from uvc_data.errors import ConfigError, MissingWeightsError
 from vdot_train.models.accwan import VACE_ONLY_PREFIXES
 from vdot_train.scale.weights import OverlaySource, SafetensorsSource, StateDictSource, WeightSource
@@ -48,9 +50,55 @@ def open_source(path: str | Path, what: str = "weights") -> WeightSource:
     raise MissingWeightsError(what, [str(ck / "generator.safetensors")], "point at a checkpoint of `uvc train`")
 
 
-def accwan_overlay(base: WeightSource, phase1: str, main_keys: list[str]) -> OverlaySource:
+class LoraSource:
+    """`base` with a step-distillation LoRA merged per key and per row slice (vdot_train.models.accwan, LoRA-1):
+    rows r of W + (α/k)·U·D + diffs are rows r of W plus (α/k)·U[r]·D plus diffs[r], so each rank merges only its
+    own shard."""
+
+    def __init__(self, base: WeightSource, lora_file: Path):
+        from safetensors.torch import load_file
+
+        from vdot_train.models.accwan import read_lora
+
+        self.base = base
+        self.deltas = read_lora(load_file(str(lora_file)), set(base.keys()))
+
+    def keys(self):
+        return self.base.keys()
+
+    def shape(self, key: str) -> tuple[int, ...]:
+        return self.base.shape(key)
+
+    def read(self, key: str, rows: slice | None = None) -> torch.Tensor:
+        from vdot_train.models.accwan import LoraDelta, merge_lora_weight
+
+        w = self.base.read(key, rows)
+        d = self.deltas.get(key)
+        if d is None or rows is None:
+            return merge_lora_weight(key, w, d)
+        part = LoraDelta(down=d.down, up=None if d.up is None else d.up[rows], alpha=d.alpha,
+                         add=[a[rows] for a in d.add])
+        return merge_lora_weight(key, w, part)
+
+
+def is_lora_file(path: str | Path) -> bool:
+    p = Path(path)
+    if p.suffix != ".safetensors" or not p.is_file():
+        return False
+    from safetensors import safe_open
+
+    from vdot_train.models.accwan import is_lora_state
+
+    with safe_open(str(p), framework="pt") as f:
+        return is_lora_state(dict.fromkeys(f.keys()))  # decided by the key layout alone
+
+
+def accwan_overlay(base: WeightSource, phase1: str, main_keys: list[str]) -> WeightSource:
     """AccWanInit (method.md): main Wan weights from the phase-1 few-step T2V weights, VACE-only weights
-    (vace_blocks.*, vace_patch_embedding.*) from the teacher."""
+    (vace_blocks.*, vace_patch_embedding.*) from the teacher. A step-distillation LoRA file (lora_down / lora_up /
+    diff_b / diff) is merged into the teacher's own main weights instead, as the official code injects it."""
+    if is_lora_file(phase1):
+        return LoraSource(base, Path(phase1))
     top = open_source(phase1, "the phase-1 (AccWanInit) weights")
     src = OverlaySource(base, top, lambda k: not k.startswith(VACE_ONLY_PREFIXES), name="accwan")
     missing = src.missing_from_top(main_keys)

@@ -29,10 +29,9 @@ from vdot_train.trainer.vdot import Nets, VDOTTrainer
 
 
 def _make_heads(cfg: TrainConfig, dim: int) -> torch.nn.Module:
-    from vdot_train.models.disc_heads import DiscriminatorHeads
+    from vdot_train.models.disc_heads import build_disc_heads
 
-    d = cfg.disc
-    return DiscriminatorHeads(dim, len(d.blocks), d.reg_dim, d.attn_heads, time_dim=dim, time_scale=d.time_scale)
+    return build_disc_heads(cfg.disc, dim, time_dim=dim)
 
 
 def _check_blocks(cfg: TrainConfig, num_blocks: int) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from uvc_data.errors import ConfigError
+from uvc_data.prompts import WAN_NEGATIVE_PROMPT
 from vdot_train.losses.otd import OTDConfig
 from vdot_train.models.bundle import ModelConfig
 
@@ -20,7 +21,7 @@ class OptimConfig:
     betas: tuple[float, float] = (0.0, 0.999)
     weight_decay: float = 0.01
     eps: float = 1e-8
-    grad_clip: float = 10.0  # max grad norm; 0 = off
+    grad_clip: float = 5.0  # max grad norm of generator and critic (official max_grad_norm_*: 5.0); 0 = off
     warmup_steps: int = 0  # linear warm-up of both lrs (optimiser steps)
     # AdamW kernel: "fused" (no step temporaries) | "foreach" (torch's CUDA default, which the official code runs;
     # same update up to rounding, plus a temporary of the local parameters' size) | "for-loop" | "default" (torch's)
@@ -46,11 +47,18 @@ class LossConfig:
     r1_sigma: float = 0.01
     dmd_normaliser: Literal["t_over_1000", "mean_abs", "none"] = "t_over_1000"  # official VDOT vs DMD2/Self-Forcing
     guidance: float = 3.0  # real score CFG
-    negative_prompt: str = ""
+    negative_prompt: str = WAN_NEGATIVE_PROMPT  # official: Wan's standard negative prompt; "" = none
     shift: float = 5.0  # timestep shift of the DMD/OTD/denoising draws
     critic_shift: float = 12.0  # timestep shift of the GAN branch
-    t_min: float = 20.0
+    t_min: float = 20.0  # clamp after the shift (both branches)
     t_max: float = 980.0
+    # integer range k ~ U[lo, hi) drawn BEFORE the shift (official: [20, 980) for DMD/OTD/denoising, [0, 1000) for
+    # the GAN branch); (0, 1000) for DMD/OTD is the earlier clamp-only draw (≈ 2 % of t then fall below 92.6)
+    t_draw: tuple[int, int] = (20, 980)
+    critic_t_draw: tuple[int, int] = (0, 1000)
+    # False (official): DMD and OTD each draw their own t and noise and run their own three score evaluations;
+    # True: one draw and one set of evaluations feed both terms (saves three forwards per generator micro-batch)
+    share_score_draw: bool = False
     otd: OTDConfig = field(default_factory=OTDConfig)  # official: ε 0.1, 60 iterations, 2×2 pool, α 0.1
 
     def validate(self) -> None:
@@ -58,6 +66,9 @@ class LossConfig:
             raise ConfigError("loss.dmd_weight / loss.otd_weight", "weights must be ≥ 0 and not both 0")
         if self.guidance < 1.0:
             raise ConfigError("loss.guidance", "the real score's CFG scale must be ≥ 1 (official 3.0)")
+        for name, (lo, hi) in (("loss.t_draw", self.t_draw), ("loss.critic_t_draw", self.critic_t_draw)):
+            if not 0 <= lo < hi <= 1000:
+                raise ConfigError(name, f"need 0 <= lo < hi <= 1000 (official (20, 980) / (0, 1000)), got {(lo, hi)}")
 
 
 @dataclass
@@ -65,8 +76,13 @@ class ScheduleConfig:
     dfake_gen_update_ratio: int = 5  # generator updates every N-th iteration, critic every iteration
     grad_accum: int = 3
     student_steps: tuple[int, ...] = (1000, 750, 500, 250)
-    student_shift: float = 5.0
-    exit_step: int = -1  # -1 = random exit step per iteration (Self-Forcing); k = always exit at step k
+    # official: the generator is called with the shift-8 labels [1000, 960, 888.9, 727.3] (x0 with σ = label/1000)
+    # while the rollout re-noises to the shift-16 levels σ ≈ [1, 0.980, 0.942, 0.841]; consistent: labels = noise
+    # levels = the sampler's UniPC shift-16 steps (flow.student_schedule)
+    student_schedule: Literal["official", "consistent"] = "official"
+    label_shift: float = 8.0  # official: the labels are the shift-8 warp (hard-coded in the official rollout)
+    sigma_shift: float = 16.0  # official: the generator scheduler's set_timesteps(1000, shift=16)
+    exit_step: int = -1  # -1 = random exit step per iteration, shared by all its micro-batches; k = always step k
 
     def validate(self) -> None:
         if self.dfake_gen_update_ratio < 1:
@@ -75,14 +91,29 @@ class ScheduleConfig:
             raise ConfigError("schedule.grad_accum", "must be ≥ 1")
         if self.exit_step >= len(self.student_steps):
             raise ConfigError("schedule.exit_step", f"must be < {len(self.student_steps)} or -1 (random)")
+        if self.student_schedule not in ("official", "consistent"):
+            raise ConfigError("schedule.student_schedule",
+                              f"must be 'official' or 'consistent', got {self.student_schedule!r}")
 
 
 @dataclass
 class DiscConfig:
+    """Discriminator heads D_τ (models/disc_heads.py). Defaults: the official architecture (≈ 246 M parameters at 14B)."""
+
     blocks: tuple[int, ...] = (23, 31, 39)  # 40-block 14B; (13, 21, 29) for the 30-block 1.3B
+    # official: MLP proj-in/out, qk-RMS-normed cross-attention, FFN ffn_dim; compact: the earlier ≈ 7× smaller head
+    # (linear projections, no qk-norm, FFN 4·reg_dim, final MLP width reg_dim)
+    head: Literal["official", "compact"] = "official"
     reg_dim: int = 512
     attn_heads: int = 8
+    ffn_dim: int = 13824  # official FFN width of each head (official head only; compact uses 4·reg_dim)
     time_scale: float = 10.0
+
+    def validate(self) -> None:
+        if self.head not in ("official", "compact"):
+            raise ConfigError("disc.head", f"must be 'official' or 'compact', got {self.head!r}")
+        if self.reg_dim % self.attn_heads != 0:
+            raise ConfigError("disc.reg_dim", f"{self.reg_dim} must be divisible by disc.attn_heads={self.attn_heads}")
 
 
 @dataclass

@@ -20,7 +20,7 @@ from torch import nn
 
 from uvc_data.configurable import to_dict
 from vdot_train.data import TrainBatch, TrainData
-from vdot_train.flow import add_noise, cfg as apply_cfg, sample_timesteps, student_timesteps, x0_from_velocity
+from vdot_train.flow import add_noise, cfg as apply_cfg, sample_timesteps, student_schedule, x0_from_velocity
 from vdot_train.losses.denoise import denoising_loss
 from vdot_train.losses.dmd import dmd_gradient, dmd_loss
 from vdot_train.losses.gan import approx_r1, nonsaturating_d, nonsaturating_g, relativistic_d, relativistic_g
@@ -64,7 +64,10 @@ class VDOTTrainer:
         self.shared_rng = torch.Generator(device=device)  # exit steps: identical on every rank (FSDP needs it)
         self.critic_modules = nn.ModuleDict({"fake_score": nets.fake_score, **({"heads": nets.heads}
                                                                                if nets.heads is not None else {})})
-        self.timesteps = student_timesteps(cfg.schedule.student_steps, cfg.schedule.student_shift).to(device)
+        sc = cfg.schedule
+        self.schedule = student_schedule(sc.student_schedule, sc.student_steps, sc.label_shift,
+                                         sc.sigma_shift).to(device)
+        self._exit: tuple[int, int] = (-1, 0)  # (iteration, exit step k) drawn for that iteration
         self.step = 0
         self.counters = {"generator_updates": 0, "critic_updates": 0, "skipped_generator": 0, "skipped_critic": 0}
         self.logger = JsonlLog(cfg.run.out_dir)
@@ -81,12 +84,19 @@ class VDOTTrainer:
         g = self.nets.generator
         return lambda x, t: g(x, t, batch.text_emb, batch.context).velocity
 
+    def exit_step(self) -> int:
+        """This iteration's exit step k: drawn once per iteration (from the rank-shared RNG) and reused by the
+        generator step, the critic step and every micro-batch, as the official trainer does."""
+        if self._exit[0] != self.step:
+            self._exit = (self.step, draw_exit_step(len(self.schedule), self.cfg.schedule.exit_step, self.shared_rng))
+        return self._exit[1]
+
     def generate(self, batch: TrainBatch, grad: bool) -> tuple[torch.Tensor, int]:
-        """x̂0 from the rollout at a random exit step (noise and k drawn from the trainer's RNG)."""
+        """x̂0 from the rollout at this iteration's exit step (noise drawn from the trainer's RNG)."""
         noise = torch.randn(batch.shape, generator=self.rng, device=self.device)
-        k = draw_exit_step(len(self.timesteps), self.cfg.schedule.exit_step, self.shared_rng)
+        k = self.exit_step()
         with self._amp():
-            return rollout(self._generator_fn(batch), noise, self.timesteps, k, self.rng, grad=grad), k
+            return rollout(self._generator_fn(batch), noise, self.schedule, k, self.rng, grad=grad), k
 
     def x0_real(self, x_t: torch.Tensor, t: torch.Tensor, batch: TrainBatch) -> torch.Tensor:
         """Teacher x0 with CFG on the velocity (method.md: uncond + s·(cond − uncond), then x0 = x_t − σ·v)."""
@@ -112,9 +122,18 @@ class VDOTTrainer:
                                        return_features=self.cfg.disc.blocks)
             return self.nets.heads([f.float() for f in out.features], out.temb.float())
 
-    def _draw_t(self, batch: int, shift: float) -> torch.Tensor:
+    def _draw_t(self, batch: int, gan: bool = False) -> torch.Tensor:
+        """t for the DMD/OTD/denoising draws (shift 5, k in [20, 980)) or the GAN branch (shift 12, k in [0, 1000))."""
         lc = self.cfg.loss
-        return sample_timesteps(batch, shift, lc.t_min, lc.t_max, generator=self.rng, device=self.device)
+        shift, (lo, hi) = (lc.critic_shift, lc.critic_t_draw) if gan else (lc.shift, lc.t_draw)
+        return sample_timesteps(batch, shift, lc.t_min, lc.t_max, generator=self.rng, device=self.device,
+                                draw_min=lo, draw_max=hi)
+
+    def _score_draw(self, x0_hat: torch.Tensor, batch: TrainBatch):
+        """One draw of (t, ε) at x̂0 and its three score evaluations: (t, x0_fake, x0_real with CFG)."""
+        t = self._draw_t(x0_hat.shape[0])
+        x_t = add_noise(x0_hat.detach(), self._noise_like(x0_hat), t)
+        return t, self.x0_fake(x_t, t, batch), self.x0_real(x_t, t, batch)
 
     def _noise_like(self, x: torch.Tensor) -> torch.Tensor:
         return torch.randn(x.shape, generator=self.rng, device=x.device, dtype=torch.float32)
@@ -133,25 +152,24 @@ class VDOTTrainer:
         x0_hat, k = self.generate(batch, grad=True)
         stats: dict[str, float] = {"exit_step": float(k)}
         if self.is_even():
-            t = self._draw_t(x0_hat.shape[0], lc.shift)
-            x_t = add_noise(x0_hat.detach(), self._noise_like(x0_hat), t)
-            fake, real = self.x0_fake(x_t, t, batch), self.x0_real(x_t, t, batch)
             loss = x0_hat.new_zeros(())
-            if lc.dmd_weight > 0:
+            shared = self._score_draw(x0_hat, batch) if lc.share_score_draw else None
+            if lc.dmd_weight > 0:  # official order: the DMD draw, then the OTD draw
+                t, fake, real = shared or self._score_draw(x0_hat, batch)
                 l_dmd = dmd_loss(x0_hat, dmd_gradient(fake, real, x0_hat, t, lc.dmd_normaliser))
                 loss = loss + lc.dmd_weight * l_dmd
-                stats["dmd"] = float(l_dmd.detach())
+                stats.update({"dmd": float(l_dmd.detach()), "t_dmd": float(t.mean())})
             if lc.otd_weight > 0:
+                t, fake, real = shared or self._score_draw(x0_hat, batch)
                 l_otd, ot_stats = otd_loss(x0_hat, fake, real, lc.otd)
                 loss = loss + lc.otd_weight * l_otd
-                stats["otd"] = float(l_otd.detach())
+                stats.update({"otd": float(l_otd.detach()), "t_otd": float(t.mean())})
                 stats.update({f"ot_{k_}": float(v) for k_, v in ot_stats.items()})
-            stats["t"] = float(t.mean())
             return loss, stats
-        t = self._draw_t(x0_hat.shape[0], lc.critic_shift)
+        t = self._draw_t(x0_hat.shape[0], gan=True)
         x_fake = add_noise(x0_hat, self._noise_like(x0_hat), t)
         real = self._real(batch)
-        x_real = add_noise(real, self._noise_like(real), t)
+        x_real = add_noise(real, self._noise_like(real), t)  # official: its own noise here (same noise in the critic)
         with frozen(self.nets.fake_score, self.nets.heads):
             d_fake = self.logits(x_fake, t, batch)
             with torch.no_grad():
@@ -165,16 +183,19 @@ class VDOTTrainer:
         with torch.no_grad():
             x0_hat, _ = self.generate(batch, grad=False)
         if self.is_even():
-            t = self._draw_t(x0_hat.shape[0], lc.shift)
+            t = self._draw_t(x0_hat.shape[0])
             noise = self._noise_like(x0_hat)
             with self._amp():
                 v = self.nets.fake_score(add_noise(x0_hat, noise, t), t, batch.text_emb, batch.context).velocity
             l_dn = denoising_loss(v, x0_hat, noise)
             return l_dn, {"denoise": float(l_dn.detach()), "t": float(t.mean())}
-        t = self._draw_t(x0_hat.shape[0], lc.critic_shift)
+        t = self._draw_t(x0_hat.shape[0], gan=True)
         real = self._real(batch)
-        x_fake = add_noise(x0_hat, self._noise_like(x0_hat), t)
-        x_real = add_noise(real, self._noise_like(real), t)
+        if real.shape != x0_hat.shape:
+            raise RuntimeError(f"real clips {tuple(real.shape)} and generator samples {tuple(x0_hat.shape)} differ in "
+                               "shape: set data.resize=true so real clips take the generated size")
+        noise = self._noise_like(x0_hat)  # official: the SAME noise for real and fake in the critic's GAN step
+        x_fake, x_real = add_noise(x0_hat, noise, t), add_noise(real, noise, t)
         backbone = None if lc.gan_d_trains_backbone else self.nets.fake_score
         with frozen(backbone):
             d_fake, d_real = self.logits(x_fake, t, batch), self.logits(x_real, t, batch)
