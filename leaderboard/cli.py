@@ -41,5 +41,5 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"passed over {len(report.ignored)} JSON file(s) in folders that are not results files "
               f"(no schema_version), e.g. {report.ignored[0]}", file=sys.stderr)
     print(f"wrote {report.out / 'index.html'}: {report.entries} run(s), {len(report.files)} files"
-          f"{f', {len(report.skipped)} input(s) skipped' if report.skipped else ''}")
+          f"{f', {len(report.skipped)} input(s) skipped' if report.skipped else ''}", file=sys.stderr)
     return 0

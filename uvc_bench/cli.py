@@ -9,6 +9,12 @@ import json
 import sys
 from typing import Any
 
+from uvc_cli.listing import add_json_flag, emit
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
 
 def _common_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suite", required=True, help="suite folder (indices/*.txt), built or the official download")
@@ -95,11 +101,14 @@ def register(subparsers: Any) -> None:
     w.add_argument("--allow-unverified", action="store_true")
     w.set_defaults(func=cmd_weights_fetch)
     w = wsub.add_parser("list", help="list the known weights and their sources")
+    add_json_flag(w)
     w.set_defaults(func=cmd_weights_list)
 
     p = subparsers.add_parser("tasks", help="the 18 UVCBench tasks, their official routing and inputs")
+    add_json_flag(p)
     p.set_defaults(func=cmd_tasks)
     p = subparsers.add_parser("models", help="the bench models and their settings")
+    add_json_flag(p)
     p.set_defaults(func=cmd_models)
 
 
@@ -157,21 +166,21 @@ def cmd_build_suite(args: argparse.Namespace) -> int:
     from uvc_bench.build_suite import BuildSuiteConfig, build_suite
 
     build_suite(BuildSuiteConfig(shards=list(args.shards), out=args.out, per_task=args.per_task, seed=args.seed,
-                                 tasks=_split(args.tasks), split=args.split))
+                                 tasks=_split(args.tasks), split=args.split), log=_log)
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from uvc_bench.generate import generate_suite
 
-    summary = generate_suite(_generate_config(args, args.out))
+    summary = generate_suite(_generate_config(args, args.out), log=_log)
     return 1 if summary.failed else 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from uvc_bench.score import score_outputs
 
-    results = score_outputs(_score_config(args, args.outputs, args.model_name))
+    results = score_outputs(_score_config(args, args.outputs, args.model_name), log=_log)
     _print_summary(results)
     return 0
 
@@ -180,8 +189,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from uvc_bench.generate import generate_suite
     from uvc_bench.score import score_outputs
 
-    summary = generate_suite(_generate_config(args, args.out))
-    results = score_outputs(_score_config(args, args.out))
+    summary = generate_suite(_generate_config(args, args.out), log=_log)
+    results = score_outputs(_score_config(args, args.out), log=_log)
     _print_summary(results)
     return 1 if summary.failed else 0
 
@@ -211,22 +220,29 @@ def cmd_weights_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_weights_list(args: argparse.Namespace) -> int:
-    from uvc_bench.weights import main
+def _weights_line(r: dict[str, Any]) -> str:
+    check = r["sha256"] or (f"sha256 {r['sha256_prefix']}…" if r["sha256_prefix"] else "no published checksum")
+    return f"{r['name']:16s} {r['dest']:45s} {r['url']}  [{check}]"
 
-    return main(["list"])
+
+def cmd_weights_list(args: argparse.Namespace) -> int:
+    from uvc_bench.weights import MANIFEST
+
+    rows = [{"name": name, "dest": e.dest, "url": e.url, "sha256": e.sha256 or None,
+             "sha256_prefix": e.sha256_prefix or None} for name, files in MANIFEST.items() for e in files]
+    return emit(rows, args, _weights_line)
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from uvc_data.tasks import bench_tasks, route_official_subtask
     from uvc_bench.suite import ROUTE_INPUTS
 
-    for t in bench_tasks():
-        route = route_official_subtask(t.name)
-        kind = "compound" if t.compound else "single"
-        print(f"{t.name:20s} {kind:8s} route {route:15s} inputs: {', '.join(ROUTE_INPUTS[route]) or 'text only':34s} "
-              f"aliases: {', '.join(t.aliases) or '-'}")
-    return 0
+    rows = [{"name": t.name, "compound": t.compound, "route": route_official_subtask(t.name),
+             "inputs": list(ROUTE_INPUTS[route_official_subtask(t.name)]), "aliases": list(t.aliases)}
+            for t in bench_tasks()]
+    return emit(rows, args, lambda r: (
+        f"{r['name']:20s} {'compound' if r['compound'] else 'single':8s} route {r['route']:15s} "
+        f"inputs: {', '.join(r['inputs']) or 'text only':34s} aliases: {', '.join(r['aliases']) or '-'}"))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -234,13 +250,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     from uvc_bench.models.registry import model_class, model_names
 
+    rows = []
     for name in model_names():
         try:
             cls = model_class(name)
         except ImportError as exc:
-            print(f"{name:10s} (unavailable: {exc})")
+            rows.append({"name": name, "available": False, "why": str(exc), "doc": "", "settings": []})
             continue
-        fields = ", ".join(f"{f.name}" for f in dataclasses.fields(cls.Config))
         doc = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()[0]
-        print(f"{name:10s} {doc}\n{'':10s} settings: {fields}")
-    return 0
+        rows.append({"name": name, "available": True, "why": "", "doc": doc,
+                     "settings": [f.name for f in dataclasses.fields(cls.Config)]})
+    return emit(rows, args, lambda r: (f"{r['name']:10s} {r['doc']}\n{'':10s} settings: {', '.join(r['settings'])}"
+                                       if r["available"] else f"{r['name']:10s} (unavailable: {r['why']})"))

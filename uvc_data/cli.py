@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from uvc_cli.listing import add_json_flag, emit
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("build", help="raw videos → clips, captions, conditions → WebDataset shards + Parquet manifest",
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_build)
 
     r = sub.add_parser("recipes", help="list the named build recipes")
+    add_json_flag(r)
     r.set_defaults(func=_recipes)
     c = sub.add_parser("config", help="print the effective build config (recipe + file + --set) as JSON")
     _config_args(c)
@@ -85,10 +88,8 @@ def _build(args: argparse.Namespace) -> int:
 def _recipes(args: argparse.Namespace) -> int:
     from pipelines.recipes import RECIPES
 
-    for name, fn in RECIPES.items():
-        doc = " ".join((fn.__doc__ or "").split())
-        print(f"{name:12s} {doc}")
-    return 0
+    rows = [{"name": name, "doc": " ".join((fn.__doc__ or "").split())} for name, fn in RECIPES.items()]
+    return emit(rows, args, lambda r: f"{r['name']:12s} {r['doc']}")
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -83,7 +83,7 @@ def test_resume_after_a_killed_run(suite, tmp_path):
     assert second.returncode == 0, second.stderr
     assert len(list(out.glob("*/*.mp4"))) == 4
     assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # earlier videos kept as they were
-    assert f"kept {len(done)} existing" in second.stdout
+    assert f"kept {len(done)} existing" in second.stderr  # a log line: stderr
 
 
 def test_index_escaping_the_root_is_refused(tmp_path, capsys):
@@ -93,7 +93,7 @@ def test_index_escaping_the_root_is_refused(tmp_path, capsys):
          "src_ref_images": []}) + "\n")
     rc = main(["bench", "generate", "--suite", str(tmp_path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert rc == 2 and "indices/uvcbench_single.txt:1" in err and "'..'" in err
+    assert rc == 1 and "indices/uvcbench_single.txt:1" in err and "'..'" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -106,7 +106,7 @@ def test_malformed_line_is_reported(suite, tmp_path, capsys):
     idx.write_text(idx.read_text() + '{"subtask": "firstframe+pose", "sample_id": \n')
     rc = main(["bench", "score", "--suite", str(bad), "--outputs", str(tmp_path)])
     err = capsys.readouterr().err
-    assert rc == 2 and "indices/uvcbench_composite.txt:3" in err and "not valid JSON" in err
+    assert rc == 1 and "indices/uvcbench_composite.txt:3" in err and "not valid JSON" in err
 
 
 def test_tasks_models_and_unknown_names(capsys):
