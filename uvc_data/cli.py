@@ -39,42 +39,21 @@ def _config_args(p: argparse.ArgumentParser) -> None:
                    help="override one field, e.g. --set split.decode.width=640 --set tasks=depth,gray (repeatable)")
 
 
-def load_config(args: argparse.Namespace):
+def load_config(args: argparse.Namespace, check: bool = False):
+    """recipe → --config → the flags (shorthands for --set) → --set, through the one resolver."""
     from pipelines.recipes import get_recipe
-    from uvc_data.configurable import apply_overrides, from_dict, to_dict
+    from uvc_data.configurable import resolve
 
-    cfg = get_recipe(args.recipe)
-    if args.config:
-        import tomllib
-        from pathlib import Path
-
-        from uvc_data.errors import ConfigError
-
-        p = Path(args.config)
-        if not p.is_file():
-            raise ConfigError("--config", f"{p} not found")
-        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
-        merged = to_dict(cfg)
-        _deep_update(merged, data)
-        cfg = from_dict(type(cfg), merged)
     extra = []
     for flag, key in (("executor", "executor.kind"), ("ray_address", "executor.ray_address"), ("num_cpus", "executor.num_cpus"),
                       ("on_config_change", "executor.on_config_change")):
         if getattr(args, flag, None) is not None:
-            extra.append(f"{key}={json.dumps(getattr(args, flag))}")
+            extra.append(f"{key}={getattr(args, flag)}")
     if getattr(args, "retry_failed", False):
         extra.append("executor.retry_failed=true")
     if getattr(args, "quiet", False):
         extra.append("executor.quiet=true")
-    return apply_overrides(cfg, [*args.overrides, *extra])
-
-
-def _deep_update(base: dict, new: dict) -> None:
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("annotator_options", "filter_options"):
-            _deep_update(base[k], v)
-        else:
-            base[k] = v
+    return resolve(get_recipe(args.recipe), args.config, [*extra, *args.overrides], check=check)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -93,9 +72,9 @@ def _recipes(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from uvc_data.configurable import to_dict, validate
+    from uvc_data.configurable import to_dict
 
-    cfg = validate(load_config(args))
+    cfg = load_config(args, check=True)
     json.dump(to_dict(cfg), sys.stdout, indent=2, sort_keys=True)
     print()
     return 0
