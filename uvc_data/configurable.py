@@ -150,14 +150,6 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _field_type(tp: Any, name: str) -> Any:
-    """The declared type of field `name` of dataclass `tp` (Optional unwrapped), or None when there is no such field."""
-    hints = typing.get_type_hints(tp)
-    if name not in hints:
-        return None
-    return _unwrap_optional(hints[name])[0]
-
-
 def field_paths(cls: Any, prefix: str = "") -> list[str]:
     """Every dotted field path of dataclass `cls`, sections included (for "did you mean")."""
     out = []
@@ -177,7 +169,7 @@ _NULLS = ("null", "none", "None", "~")
 def parse_value(raw: str, tp: Any, where: str) -> Any:
     """The text of one `--set` value → a Python value for a field of type `tp` (then checked by _coerce).
 
-    str and Literal-of-str fields take the text as written; `null` (or none/~) is None for an Optional field;
+    str and Literal-of-str fields take the text as written (a JSON-quoted "text" loses its quotes); `null` (or none/~) is None for an Optional field;
     Path fields a Path; list/tuple fields a JSON list or comma-separated text; dict and section fields JSON;
     everything else JSON when it parses, else the text."""
     base, optional = _unwrap_optional(tp)
@@ -186,6 +178,11 @@ def parse_value(raw: str, tp: Any, where: str) -> Any:
         return None
     if base is str or (typing.get_origin(base) is typing.Literal and all(isinstance(a, str)
                                                                           for a in typing.get_args(base))):
+        if len(text) >= 2 and text[0] == text[-1] == '"':  # a JSON string, as older scripts write it
+            try:
+                return str(json.loads(text))
+            except json.JSONDecodeError:
+                pass
         return raw
     if isinstance(base, type) and issubclass(base, PurePath):
         return base(raw)

@@ -87,6 +87,8 @@ def test_values_are_coerced_by_the_field_type():
     # a non-optional str field keeps the text "null"; a later override keeps the earlier Path a Path
     cfg = resolve(cfg, overrides=["name=null", "steps=4"])
     assert cfg.name == "null" and cfg.steps == 4 and isinstance(cfg.out_dir, Path) and cfg.tag is None
+    assert resolve(Run(), overrides=['name="quoted"', "tag=x=y"]).name == "quoted"
+    assert resolve(Run(), overrides=["tag=x=y"]).tag == "x=y"  # only the first = splits
 
 
 def test_set_errors_name_the_full_set_path():
