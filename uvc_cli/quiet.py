@@ -21,10 +21,17 @@ QUIET_ENV = {
 OWN_LOGGERS = ("uvc_data", "uvc_bench", "vdot_train", "pipelines", "leaderboard", "uvc_cli")
 
 
+VERBOSE_ENV = "UVC_VERBOSE"  # passes `-v` on to the commands a command runs (the demo's stages, Ray workers)
+
+
 def configure_output(verbose: int) -> None:
     """verbose 0: libraries quiet (their warnings and errors still shown); ≥ 1: libraries as they are, INFO logs.
-    The toolkit's own loggers log INFO to stderr either way. A value the user already set in the environment wins."""
-    if verbose == 0:
+    The toolkit's own loggers log INFO to stderr either way. A value the user already set in the environment wins;
+    a `-v` given to an outer `uvc` (UVC_VERBOSE) holds for the inner ones."""
+    verbose = max(verbose, int(os.environ.get(VERBOSE_ENV, "0") or 0))
+    if verbose:
+        os.environ[VERBOSE_ENV] = str(verbose)
+    else:
         for key, value in QUIET_ENV.items():
             os.environ.setdefault(key, value)
     root = logging.getLogger()

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS",
-                                                            "TRANSFORMERS_VERBOSITY", "DIFFUSERS_VERBOSITY")}
+                                                            "TRANSFORMERS_VERBOSITY", "DIFFUSERS_VERBOSITY",
+                                                            "UVC_VERBOSE")}
     env.update(PYTHONPATH=str(ROOT), RAY_AUTH_MODE="disabled", **extra)
     return env
 
@@ -107,6 +108,14 @@ def test_hub_progress_bars_follow_verbose(verbose: int, disabled: str) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True,
                           timeout=120)
     assert proc.stdout.split() == [disabled], proc.stderr
+
+
+def test_verbose_reaches_inner_commands() -> None:
+    code = ("from uvc_cli.quiet import configure_output; configure_output(1); configure_output(0)\n"
+            "import os; print(os.environ.get('UVC_VERBOSE'), os.environ.get('TQDM_DISABLE'))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout.split() == ["1", "None"], proc.stderr
 
 
 def test_own_progress_bars_survive_quiet_mode() -> None:
