@@ -61,7 +61,7 @@ class Gallery:
     notes: list[str] = field(default_factory=list)  # what could not be shown, once per cause
 
     def for_entries(self, ids: set[int]) -> dict[str, list[GalleryCase]]:
-        """The gallery restricted to some runs (a model page), tasks where none of them has a case left out."""
+        """The gallery restricted to some runs (a model page): only their outputs, only tasks where they have one."""
         out: dict[str, list[GalleryCase]] = {}
         for task, cases in self.tasks.items():
             kept = [GalleryCase(c.task, c.case_id, c.prompt, c.conditions,
