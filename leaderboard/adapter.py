@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leaderboard.model import DimValue, Entry, TaskView
+from leaderboard.model import CaseRef, DimValue, Entry, TaskView
 
 
 def _dims(dims: dict[str, Any]) -> dict[str, DimValue]:
@@ -75,4 +75,6 @@ def entry_from_dict(data: Any, source: str) -> Entry:
                  seconds_per_video=res.timings.seconds_per_video, na=res.overall.na,
                  na_convention=res.metrics.na_convention, na_dimensions=tuple(res.overall.na_dimensions),
                  dimensions=_dims(res.overall.dimensions), tasks=tasks, source=source, suite=res.suite.hash,
-                 details=_details(res, source))
+                 details=_details(res, source), suite_root=res.suite.root,
+                 cases=tuple(CaseRef(c.case_id, c.subtask, c.sample_id, _task_key(c.subtask, c.task, names), c.status)
+                             for c in res.cases))

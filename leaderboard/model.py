@@ -32,6 +32,18 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class CaseRef:
+    """One case of a run, as far as the gallery needs it: where its output lies (`<subtask>/<sample_id>.mp4` next
+    to the results file) and whether it was generated."""
+
+    case_id: str
+    subtask: str
+    sample_id: str
+    task: str
+    status: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """One run of one model with one set of settings (one results file).
 
@@ -40,6 +52,7 @@ class Entry:
     na_dimensions: the dimensions the overall NA averages (their backends are in `dimensions`).
     suite: the suite's hash; overall NAs of different suites never share a column.
     details: everything else worth showing on the model page, as titled sections of name → text.
+    cases, suite_root: the run's cases and the suite folder it was scored on, for the gallery.
     """
 
     model: str
@@ -54,6 +67,8 @@ class Entry:
     source: str
     suite: str = ""
     details: dict[str, dict[str, str]] = field(default_factory=dict)
+    cases: tuple[CaseRef, ...] = ()
+    suite_root: str = ""
 
     @property
     def sort_key(self) -> tuple:

@@ -49,7 +49,9 @@ def _summary(entries: list[Entry]) -> str:
 
 
 def index_page(title: str, entries: list[Entry], tables: list[Table], plots: list[Plot],
-               skipped: list[tuple[str, str]], footer: str) -> str:
+               skipped: list[tuple[str, str]], footer: str, task_links: dict[str, str] | None = None) -> str:
+    """`task_links`: task → its gallery page, linked from the task's section."""
+    task_links = task_links or {}
     overall, by_task, per_task = tables[0], tables[1], tables[2:]
     nav = ['<a href="#overall">Overall</a>', '<a href="#plots">Plots</a>', '<a href="#na-by-task">NA by task</a>']
     nav += [f'<a href="#{esc(table_id(t))}-section">{esc(t.title)}</a>' for t in per_task]
@@ -61,6 +63,8 @@ def index_page(title: str, entries: list[Entry], tables: list[Table], plots: lis
         f'<figcaption>{esc(p.caption)} <a href="{esc(p.file)}">SVG</a></figcaption></figure>' for p in plots)
     tasks_html = "".join(
         f'<section id="{esc(table_id(t))}-section"><h3>Task: {esc(t.title)}</h3>'
+        + (f'<p><a class="gallery-link" href="{esc(task_links[t.key])}">Gallery: conditions and outputs</a></p>'
+           if t.key in task_links else "") +
         f"{table_html(t, table_id(t), sorted_by=_first_na(t))}</section>\n" for t in per_task)
     by_model: dict[str, int] = {}
     for e in entries:
@@ -98,7 +102,8 @@ report it (the task count is part of the column).</p>
 
 
 def model_page(title: str, model: str, runs: list[Entry], labels: dict[int, str], tasks: list[str],
-               footer: str) -> str:
+               footer: str, gallery: str = "") -> str:
+    """`gallery`: the HTML of this model's galleries, placed after its runs."""
     sections = []
     for i, e in enumerate(runs):
         details = "".join(f"<div><h3>{esc(name)}</h3>{kv_html(items)}</div>" for name, items in e.details.items())
@@ -111,5 +116,5 @@ def model_page(title: str, model: str, runs: list[Entry], labels: dict[int, str]
             f'<p class="lead">Overall NA {esc(na)} % ({esc(e.na_convention)} convention) · steps {esc(nfe)} · '
             f'{esc(secs)} s per video</p><h3>Tasks</h3>{tasks_table}<div class="details">{details}</div></section>')
     body = (f'<header class="top"><p><a href="../index.html">← {esc(title)}</a></p><h1>{esc(model)}</h1>'
-            f'<p>{len(runs)} run{"s" * (len(runs) != 1)}</p></header>\n<main>\n' + "\n".join(sections) + "\n</main>")
+            f'<p>{len(runs)} run{"s" * (len(runs) != 1)}</p></header>\n<main>\n' + "\n".join(sections) + gallery + "\n</main>")
     return page(f"{model} — {title}", body, prefix="../", footer=footer)

@@ -3,7 +3,8 @@
 Each run keeps one colour in every chart (its position in the sorted entries). Runs of the same model are joined by
 a grey line in the scatter charts: the model's quality/cost trade-off. Runs whose NA is not comparable with the main
 group's (another convention, suite or metric backend: tables.comparable_runs) are drawn hollow and starred in the
-legend. Every mark has a tooltip (<title>).
+legend. Every mark has a tooltip (<title>). Marks that would cover each other are set side by side, joined to their
+true position by a short line, and labelled (leaderboard.overlap).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from leaderboard.model import Entry
+from leaderboard.overlap import Placed, spread
 from leaderboard.svg import Scale, Svg, linear_ticks, log_ticks, nice_range, text_width, tick_text
 
 # Okabe–Ito (colour-blind safe) then Tableau 10; cycles beyond 17 runs.
@@ -18,6 +20,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
            "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F")
 FONT_SIZE = 12.0
 LEGEND_MAX_CHARS = 48
+MARK_R = 6.0  # radius of a scatter mark
 
 
 NOT_COMPARABLE = " (NA from other backends/convention/suite: not comparable)"
@@ -165,10 +168,33 @@ def scatter(entries: list[Entry], labels: dict[int, str], comparable: set[int],
         line = sorted(by_model[model])
         if len(line) > 1:
             svg.polyline(line, stroke="#9a9a9a")
-    for px, na, e, s in pts:
-        svg.circle(x(px), y(na), 6.0, s.color, tooltip=f"{s.tip}: NA {na:.2f} at {px:g} {x_label}",
+    placed = spread([(x(px), y(na)) for px, na, _, _ in pts], MARK_R)
+    for (px, na, e, s), p in zip(pts, placed):
+        if p.group >= 0:  # moved aside from a mark it would cover: a leader line to where it really is
+            svg.line(p.x0, p.y0, p.x, p.y, stroke=s.color, width=1.0)
+        svg.circle(p.x, p.y, MARK_R, s.color, tooltip=f"{s.tip}: NA {na:.2f} at {px:g} {x_label}",
                    hollow=not s.comparable)
+    _label_groups(svg, [(p, s) for (_, _, _, s), p in zip(pts, placed)], width - right)
     return svg.render()
+
+
+def _label_groups(svg: Svg, marks: list[tuple[Placed, Series]], x_max: float) -> None:
+    """Next to each cluster of marks set side by side, its runs' labels, one line each, in the marks' order."""
+    groups: dict[int, list[tuple[Placed, Series]]] = {}
+    for p, s in marks:
+        if p.group >= 0:
+            groups.setdefault(p.group, []).append((p, s))
+    size, line_h = 10.5, 13.0
+    for members in groups.values():
+        labels = [_clip(s.label, 32) + ("" if s.comparable else " *") for _, s in members]
+        right_x = max(p.x for p, _ in members) + MARK_R + 5
+        left_x = min(p.x for p, _ in members) - MARK_R - 5
+        wide = max(text_width(t, size) for t in labels)
+        anchor, tx = ("start", right_x) if right_x + wide <= x_max else ("end", left_x)
+        cy = members[0][0].y
+        for k, ((p, s), text) in enumerate(zip(members, labels)):
+            ty = cy + (k - (len(members) - 1) / 2) * line_h + 4
+            svg.text(tx, ty, text, size, anchor=anchor, fill="#333")
 
 
 def na_vs_steps(entries: list[Entry], labels: dict[int, str], comparable: set[int]) -> str:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from leaderboard.export import markdown_document, table_csv
+from leaderboard.gallery import Gallery, GalleryConfig, collect_gallery, gallery_page
+from leaderboard.gallery_html import gallery_section, task_page
 from leaderboard.html_page import esc
 from leaderboard.inputs import Loaded, load
 from leaderboard.labels import entry_labels, model_slug
@@ -27,11 +30,13 @@ ASSETS = ("style.css", "sort.js")
 @dataclass
 class SiteConfig:
     """title: page title. generated: free text for the footer (e.g. a date); empty = none, for reproducible builds.
-    strict: fail when any input is skipped instead of building from the valid ones."""
+    strict: fail when any input is skipped instead of building from the valid ones.
+    gallery: how many cases per task the task and model pages show, and their thumbnails' size."""
 
     title: str = "UVCBench leaderboard"
     generated: str = ""
     strict: bool = False
+    gallery: GalleryConfig = field(default_factory=GalleryConfig)
 
 
 @dataclass
@@ -41,6 +46,7 @@ class BuildReport:
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    gallery_notes: list[str] = field(default_factory=list)
 
 
 def _footer(cfg: SiteConfig, n_files: int) -> str:
@@ -62,18 +68,37 @@ def _plots(entries: list[Entry], labels: dict[int, str], tasks: list[str]) -> li
     ]
 
 
-def render_site(entries: list[Entry], cfg: SiteConfig, skipped: list[tuple[str, str]] | None = None) -> dict[str, str]:
-    """Every file of the site: relative path → text. `entries` in their deterministic order (Entry.sort_key)."""
+def _galleries(gallery: Gallery, entries: list[Entry], labels: dict[int, str], title: str,
+               footer: str) -> tuple[dict[str, str | bytes], dict[str, str]]:
+    """(task pages and thumbnails, model → the HTML of its galleries)."""
+    files: dict[str, str | bytes] = dict(gallery.media)
+    for task, cases in gallery.tasks.items():
+        files[gallery_page(task)] = task_page(title, task, cases, labels, footer)
+    per_model: dict[str, str] = {}
+    for model in sorted({e.model for e in entries}):
+        ids = {id(e) for e in entries if e.model == model}
+        mine = gallery.for_entries(ids)
+        per_model[model] = "".join(gallery_section(t, cs, labels, "../") for t, cs in mine.items())
+    return files, per_model
+
+
+def render_site(entries: list[Entry], cfg: SiteConfig, skipped: list[tuple[str, str]] | None = None,
+                gallery: Gallery | None = None) -> dict[str, str | bytes]:
+    """Every file of the site: relative path → text (bytes for thumbnails). `entries` in their deterministic order
+    (Entry.sort_key); `gallery` from collect_gallery (None: no gallery)."""
     skipped = skipped or []
+    gallery = gallery or Gallery()
     labels = entry_labels(entries)
     tasks = task_names(entries)
     tables = build_tables(entries)
     plots = _plots(entries, labels, tasks)
     footer = _footer(cfg, len(entries))
-    files: dict[str, str] = {}
+    gallery_files, model_galleries = _galleries(gallery, entries, labels, cfg.title, footer)
+    files: dict[str, str | bytes] = dict(gallery_files)
     for name in ASSETS:
         files[f"assets/{name}"] = resources.files("leaderboard").joinpath("assets", name).read_text(encoding="utf-8")
-    files["index.html"] = index_page(cfg.title, entries, tables, plots, skipped, footer)
+    files["index.html"] = index_page(cfg.title, entries, tables, plots, skipped, footer,
+                                     {t: gallery_page(t) for t in gallery.tasks})
     for p in plots:
         files[p.file] = p.svg
     for t in tables:
@@ -87,7 +112,8 @@ def render_site(entries: list[Entry], cfg: SiteConfig, skipped: list[tuple[str, 
     for e in entries:
         by_model.setdefault(e.model, []).append(e)
     for model, runs in by_model.items():
-        files[f"models/{model_slug(model)}.html"] = model_page(cfg.title, model, runs, labels, tasks, footer)
+        files[f"models/{model_slug(model)}.html"] = model_page(cfg.title, model, runs, labels, tasks, footer,
+                                                             model_galleries.get(model, ""))
     return dict(sorted(files.items()))
 
 
@@ -107,14 +133,17 @@ def _check_out(out: Path) -> list[str]:
     return []
 
 
-def write_site(files: dict[str, str], out: Path) -> None:
-    """Write every file (UTF-8, "\\n" newlines) and remove the previous build's files that are no longer produced."""
+def write_site(files: dict[str, str | bytes], out: Path) -> None:
+    """Write every file (text as UTF-8 with "\\n" newlines, bytes as they are) and remove the previous build's files that are no longer produced."""
     previous = _check_out(out)
     out.mkdir(parents=True, exist_ok=True)
     for rel, text in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8", newline="\n")
     for rel in previous:
         path = out / rel
         if rel not in files and ".." not in Path(rel).parts and path.is_file():
@@ -122,7 +151,8 @@ def write_site(files: dict[str, str], out: Path) -> None:
     (out / MANIFEST).write_text("".join(f"{rel}\n" for rel in files), encoding="utf-8", newline="\n")
 
 
-def build(inputs: list[str], out: str | Path, cfg: SiteConfig | None = None) -> BuildReport:
+def build(inputs: list[str], out: str | Path, cfg: SiteConfig | None = None,
+          log: Callable[[str], None] = lambda s: None) -> BuildReport:
     """Read, validate and render; raise BadInputError when no input is a valid results file (or, with
     cfg.strict, when any is not)."""
     cfg = cfg or SiteConfig()
@@ -133,6 +163,9 @@ def build(inputs: list[str], out: str | Path, cfg: SiteConfig | None = None) -> 
         why = "\n".join(f"  {p}: {w}" for p, w in loaded.skipped) or "  (no results files were found)"
         raise BadInputError(f"no valid results file among the inputs {inputs}:\n{why}\nGive results files written by "
                             "`uvc bench score` (results.json), folders holding them, or globs.")
-    files = render_site(loaded.entries, cfg, loaded.skipped)
+    cfg.gallery.validate()
+    gallery = collect_gallery(loaded.entries, task_names(loaded.entries), entry_labels(loaded.entries), cfg.gallery,
+                              log)
+    files = render_site(loaded.entries, cfg, loaded.skipped, gallery)
     write_site(files, Path(out))
-    return BuildReport(Path(out), len(loaded.entries), list(files), loaded.skipped, loaded.ignored)
+    return BuildReport(Path(out), len(loaded.entries), list(files), loaded.skipped, loaded.ignored, gallery.notes)

@@ -7,7 +7,6 @@ Stages (each a group of steps one worker runs; the Ray executor gives each its o
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,7 +15,8 @@ from typing import Any
 
 from uvc_data.annotators import ANNOTATORS, DEFAULT_ANNOTATORS, build_annotator
 from uvc_data.captioners import CaptionConfig, CaptionStep
-from uvc_data.configurable import to_dict, validate
+from uvc_data.configurable import fingerprint as config_fingerprint
+from uvc_data.configurable import neutral, to_dict, validate
 from uvc_data.errors import ConfigError, UnknownNameError
 from uvc_data.filters import DEFAULT_CLIP_FILTERS, DEFAULT_TASK_FILTERS, FILTERS, build_filter
 from uvc_data.steps.assign import AssignTasks
@@ -60,8 +60,8 @@ class BuildConfig:
     annotator_options: dict[str, Any] = field(default_factory=dict)
     filter_options: dict[str, Any] = field(default_factory=dict)
     writer: WriterConfig = field(default_factory=WriterConfig)
-    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
-    stages: StagesConfig = field(default_factory=StagesConfig)
+    executor: ExecutorConfig = neutral("who runs the stages and how a rerun resumes", default_factory=ExecutorConfig)
+    stages: StagesConfig = neutral("resources per stage", default_factory=StagesConfig)
 
     def validate(self) -> None:
         if not self.tasks:
@@ -93,15 +93,8 @@ class BuildConfig:
 
 
 def fingerprint(cfg: BuildConfig) -> str:
-    """What decides the content of staged samples: everything but the executor and the packing limits."""
-    data = to_dict(cfg)
-    data.pop("executor")
-    data.pop("stages")
-    for k in ("samples_per_shard", "max_shard_bytes", "manifest_row_group", "encode_ahead"):
-        data["writer"].pop(k)
-    data["split"]["decode"].pop("prefetch_frames")  # how far the decoder runs ahead: same frames either way
-    data["schema"] = SCHEMA
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    """What decides the content of staged samples: every field not declared neutral (uvc_data.configurable)."""
+    return config_fingerprint(cfg, schema=SCHEMA)
 
 
 # Stage factories are module-level functions of the (picklable) config, so Ray workers can build their own steps.

@@ -9,6 +9,12 @@ import json
 import sys
 from typing import Any
 
+from uvc_cli.listing import add_json_flag, emit
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
 
 def _common_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suite", required=True, help="suite folder (indices/*.txt), built or the official download")
@@ -20,7 +26,9 @@ def _generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="baseline", help="baseline | diffusers | vdot | folder | command")
     p.add_argument("--name", default="", help="the model's name in results and on the leaderboard (default: --model)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help="model setting (repeatable), e.g. --set path=DIR --set steps=4")
+                   help="a model setting (repeatable), e.g. --set path=DIR --set steps=4 (also written model.steps=4); "
+                        "generate.FIELD=VALUE and score.FIELD=VALUE set any field of the generation and scoring "
+                        "configs, over the flags, e.g. --set generate.crf=18 --set score.metrics.batch_size=4")
     p.add_argument("--model-config", default="", help="TOML/JSON file of model settings (--set overrides it)")
     p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--height", type=int, default=0, help="working height (0 = the suite's, else 480)")
@@ -71,6 +79,9 @@ def register(subparsers: Any) -> None:
     _common_selection(p)
     p.add_argument("--outputs", required=True, help="folder of <subtask>/<sample_id>.mp4")
     p.add_argument("--model-name", default="", help="model name for outputs made elsewhere")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="score.FIELD=VALUE",
+                   help="any field of the scoring config, over the flags (repeatable), e.g. "
+                        "--set score.metrics.batch_size=4")
     _scoring_args(p)
     p.set_defaults(func=cmd_score)
 
@@ -95,11 +106,14 @@ def register(subparsers: Any) -> None:
     w.add_argument("--allow-unverified", action="store_true")
     w.set_defaults(func=cmd_weights_fetch)
     w = wsub.add_parser("list", help="list the known weights and their sources")
+    add_json_flag(w)
     w.set_defaults(func=cmd_weights_list)
 
     p = subparsers.add_parser("tasks", help="the 18 UVCBench tasks, their official routing and inputs")
+    add_json_flag(p)
     p.set_defaults(func=cmd_tasks)
     p = subparsers.add_parser("models", help="the bench models and their settings")
+    add_json_flag(p)
     p.set_defaults(func=cmd_models)
 
 
@@ -107,30 +121,58 @@ def _split(s: str) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
 
 
+SECTIONS = ("generate", "score")
+
+
+def _sets(args: argparse.Namespace, section: str) -> list[str]:
+    """The --set items of one section: "model" (unprefixed or model.KEY, prefix stripped), "generate", "score"."""
+    out = []
+    for item in args.settings:
+        head = item.split("=", 1)[0].strip().split(".", 1)[0]
+        if head in SECTIONS:
+            if head == section:
+                out.append(item)
+        elif section == "model":
+            out.append(item[len("model."):] if item.startswith("model.") else item)
+    return out
+
+
+def _check_sections(args: argparse.Namespace, allowed: tuple[str, ...], model: bool = True) -> None:
+    from uvc_data.errors import ConfigError
+
+    for item in args.settings:
+        head = item.split("=", 1)[0].strip().split(".", 1)[0]
+        if head in SECTIONS and head not in allowed:
+            raise ConfigError(f"--set {item}", f"this command has no {head} step; use `uvc bench run` for both")
+        if head not in SECTIONS and not model:
+            raise ConfigError(f"--set {item}", "this command runs no model: write score.FIELD=VALUE")
+
+
 def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """--model-config then --set, checked against the model's typed Config."""
-    from uvc_data.configurable import apply_overrides, from_dict, load_file, to_dict
+    """--model-config then --set, through the one resolver, checked against the model's typed Config."""
+    from uvc_data.configurable import resolve, to_dict
     from uvc_bench.models.registry import model_class
 
     cls = model_class(args.model)
-    cfg = load_file(cls.Config, args.model_config) if args.model_config else from_dict(cls.Config, {})
-    if args.settings:
-        cfg = apply_overrides(cfg, args.settings)
-    return to_dict(cfg)
+    return to_dict(resolve(cls.Config(), args.model_config or None, _sets(args, "model"),
+                           file_flag="--model-config", check=False))
 
 
 def _generate_config(args: argparse.Namespace, out: str):
+    from uvc_data.configurable import resolve
     from uvc_bench.generate import GenerateConfig
 
-    return GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
-                          model_name=args.name,
-                          seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
-                          tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
-                          gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,
-                          progress=not args.no_progress and sys.stderr.isatty())
+    flags = GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
+                           model_name=args.name,
+                           seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
+                           tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
+                           gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,
+                           progress=not args.no_progress and sys.stderr.isatty())
+    return resolve(flags, overrides=_sets(args, "generate"), section="generate.", check=False)
 
 
 def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
+    from uvc_data.configurable import resolve
     from uvc_data.errors import ConfigError
     from uvc_bench.metrics.api import VBENCH_DIMENSIONS, MetricsConfig
     from uvc_bench.score import ScoreConfig
@@ -148,30 +190,33 @@ def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
                             pose_backend=args.pose_backend, dwpose_dir=args.dwpose_dir)
     if args.batch_size < 1:
         raise ConfigError("--batch-size", "must be ≥ 1")
-    return ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
-                       na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
-                       limit=args.limit, model_name=model_name, vbench_export=args.vbench_export)
+    flags = ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
+                        na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
+                        limit=args.limit, model_name=model_name, vbench_export=args.vbench_export)
+    return resolve(flags, overrides=_sets(args, "score"), section="score.", check=False)
 
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
     from uvc_bench.build_suite import BuildSuiteConfig, build_suite
 
     build_suite(BuildSuiteConfig(shards=list(args.shards), out=args.out, per_task=args.per_task, seed=args.seed,
-                                 tasks=_split(args.tasks), split=args.split))
+                                 tasks=_split(args.tasks), split=args.split), log=_log)
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from uvc_bench.generate import generate_suite
 
-    summary = generate_suite(_generate_config(args, args.out))
+    _check_sections(args, ("generate",))
+    summary = generate_suite(_generate_config(args, args.out), log=_log)
     return 1 if summary.failed else 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from uvc_bench.score import score_outputs
 
-    results = score_outputs(_score_config(args, args.outputs, args.model_name))
+    _check_sections(args, ("score",), model=False)
+    results = score_outputs(_score_config(args, args.outputs, args.model_name), log=_log)
     _print_summary(results)
     return 0
 
@@ -180,8 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from uvc_bench.generate import generate_suite
     from uvc_bench.score import score_outputs
 
-    summary = generate_suite(_generate_config(args, args.out))
-    results = score_outputs(_score_config(args, args.out))
+    summary = generate_suite(_generate_config(args, args.out), log=_log)
+    results = score_outputs(_score_config(args, args.out), log=_log)
     _print_summary(results)
     return 1 if summary.failed else 0
 
@@ -211,22 +256,29 @@ def cmd_weights_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_weights_list(args: argparse.Namespace) -> int:
-    from uvc_bench.weights import main
+def _weights_line(r: dict[str, Any]) -> str:
+    check = r["sha256"] or (f"sha256 {r['sha256_prefix']}…" if r["sha256_prefix"] else "no published checksum")
+    return f"{r['name']:16s} {r['dest']:45s} {r['url']}  [{check}]"
 
-    return main(["list"])
+
+def cmd_weights_list(args: argparse.Namespace) -> int:
+    from uvc_bench.weights import MANIFEST
+
+    rows = [{"name": name, "dest": e.dest, "url": e.url, "sha256": e.sha256 or None,
+             "sha256_prefix": e.sha256_prefix or None} for name, files in MANIFEST.items() for e in files]
+    return emit(rows, args, _weights_line)
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from uvc_data.tasks import bench_tasks, route_official_subtask
     from uvc_bench.suite import ROUTE_INPUTS
 
-    for t in bench_tasks():
-        route = route_official_subtask(t.name)
-        kind = "compound" if t.compound else "single"
-        print(f"{t.name:20s} {kind:8s} route {route:15s} inputs: {', '.join(ROUTE_INPUTS[route]) or 'text only':34s} "
-              f"aliases: {', '.join(t.aliases) or '-'}")
-    return 0
+    rows = [{"name": t.name, "compound": t.compound, "route": route_official_subtask(t.name),
+             "inputs": list(ROUTE_INPUTS[route_official_subtask(t.name)]), "aliases": list(t.aliases)}
+            for t in bench_tasks()]
+    return emit(rows, args, lambda r: (
+        f"{r['name']:20s} {'compound' if r['compound'] else 'single':8s} route {r['route']:15s} "
+        f"inputs: {', '.join(r['inputs']) or 'text only':34s} aliases: {', '.join(r['aliases']) or '-'}"))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -234,13 +286,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     from uvc_bench.models.registry import model_class, model_names
 
+    rows = []
     for name in model_names():
         try:
             cls = model_class(name)
         except ImportError as exc:
-            print(f"{name:10s} (unavailable: {exc})")
+            rows.append({"name": name, "available": False, "why": str(exc), "doc": "", "settings": []})
             continue
-        fields = ", ".join(f"{f.name}" for f in dataclasses.fields(cls.Config))
         doc = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()[0]
-        print(f"{name:10s} {doc}\n{'':10s} settings: {fields}")
-    return 0
+        rows.append({"name": name, "available": True, "why": "", "doc": doc,
+                     "settings": [f.name for f in dataclasses.fields(cls.Config)]})
+    return emit(rows, args, lambda r: (f"{r['name']:10s} {r['doc']}\n{'':10s} settings: {', '.join(r['settings'])}"
+                                       if r["available"] else f"{r['name']:10s} (unavailable: {r['why']})"))

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from uvc_cli.listing import add_json_flag, emit
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("build", help="raw videos → clips, captions, conditions → WebDataset shards + Parquet manifest",
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_build)
 
     r = sub.add_parser("recipes", help="list the named build recipes")
+    add_json_flag(r)
     r.set_defaults(func=_recipes)
     c = sub.add_parser("config", help="print the effective build config (recipe + file + --set) as JSON")
     _config_args(c)
@@ -36,42 +39,21 @@ def _config_args(p: argparse.ArgumentParser) -> None:
                    help="override one field, e.g. --set split.decode.width=640 --set tasks=depth,gray (repeatable)")
 
 
-def load_config(args: argparse.Namespace):
+def load_config(args: argparse.Namespace, check: bool = False):
+    """recipe → --config → the flags (shorthands for --set) → --set, through the one resolver."""
     from pipelines.recipes import get_recipe
-    from uvc_data.configurable import apply_overrides, from_dict, to_dict
+    from uvc_data.configurable import resolve
 
-    cfg = get_recipe(args.recipe)
-    if args.config:
-        import tomllib
-        from pathlib import Path
-
-        from uvc_data.errors import ConfigError
-
-        p = Path(args.config)
-        if not p.is_file():
-            raise ConfigError("--config", f"{p} not found")
-        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
-        merged = to_dict(cfg)
-        _deep_update(merged, data)
-        cfg = from_dict(type(cfg), merged)
     extra = []
     for flag, key in (("executor", "executor.kind"), ("ray_address", "executor.ray_address"), ("num_cpus", "executor.num_cpus"),
                       ("on_config_change", "executor.on_config_change")):
         if getattr(args, flag, None) is not None:
-            extra.append(f"{key}={json.dumps(getattr(args, flag))}")
+            extra.append(f"{key}={getattr(args, flag)}")
     if getattr(args, "retry_failed", False):
         extra.append("executor.retry_failed=true")
     if getattr(args, "quiet", False):
         extra.append("executor.quiet=true")
-    return apply_overrides(cfg, [*args.overrides, *extra])
-
-
-def _deep_update(base: dict, new: dict) -> None:
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("annotator_options", "filter_options"):
-            _deep_update(base[k], v)
-        else:
-            base[k] = v
+    return resolve(get_recipe(args.recipe), args.config, [*extra, *args.overrides], check=check)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -85,16 +67,14 @@ def _build(args: argparse.Namespace) -> int:
 def _recipes(args: argparse.Namespace) -> int:
     from pipelines.recipes import RECIPES
 
-    for name, fn in RECIPES.items():
-        doc = " ".join((fn.__doc__ or "").split())
-        print(f"{name:12s} {doc}")
-    return 0
+    rows = [{"name": name, "doc": " ".join((fn.__doc__ or "").split())} for name, fn in RECIPES.items()]
+    return emit(rows, args, lambda r: f"{r['name']:12s} {r['doc']}")
 
 
 def _config(args: argparse.Namespace) -> int:
-    from uvc_data.configurable import to_dict, validate
+    from uvc_data.configurable import to_dict
 
-    cfg = validate(load_config(args))
+    cfg = load_config(args, check=True)
     json.dump(to_dict(cfg), sys.stdout, indent=2, sort_keys=True)
     print()
     return 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
 
 from uvc_data.prompts import WAN_NEGATIVE_PROMPT
 
@@ -20,31 +19,13 @@ def _config_args(p: argparse.ArgumentParser, default_recipe: str) -> None:
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in top.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def resolve_config(recipe: str, config_file: str | None, overrides: list[str], kind: str = "train"):
-    """Recipe → file → overrides; returns the typed config (validated later by the trainer)."""
-    import json
-    import tomllib
-    from pathlib import Path
-
-    from uvc_data.configurable import apply_overrides, from_dict, to_dict
-    from uvc_data.errors import ConfigError
+    """Recipe → file → overrides through the one resolver (uvc_data.configurable.resolve); the cross-field checks
+    run when the trainer is built, so --print-config shows a config that is still missing e.g. data.shards."""
+    from uvc_data.configurable import resolve
     from vdot_train.recipes import get_recipe
 
-    cfg = get_recipe(recipe, kind)
-    if config_file:
-        p = Path(config_file)
-        if not p.is_file():
-            raise ConfigError("--config", f"{p} does not exist")
-        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
-        cfg = from_dict(type(cfg), _merge(to_dict(cfg), data))
-    return apply_overrides(cfg, overrides)
+    return resolve(get_recipe(recipe, kind), config_file, overrides, check=False)
 
 
 def _print_config(cfg) -> None:

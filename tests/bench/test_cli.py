@@ -83,7 +83,7 @@ def test_resume_after_a_killed_run(suite, tmp_path):
     assert second.returncode == 0, second.stderr
     assert len(list(out.glob("*/*.mp4"))) == 4
     assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # earlier videos kept as they were
-    assert f"kept {len(done)} existing" in second.stdout
+    assert f"kept {len(done)} existing" in second.stderr  # a log line: stderr
 
 
 def test_index_escaping_the_root_is_refused(tmp_path, capsys):
@@ -93,7 +93,7 @@ def test_index_escaping_the_root_is_refused(tmp_path, capsys):
          "src_ref_images": []}) + "\n")
     rc = main(["bench", "generate", "--suite", str(tmp_path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert rc == 2 and "indices/uvcbench_single.txt:1" in err and "'..'" in err
+    assert rc == 1 and "indices/uvcbench_single.txt:1" in err and "'..'" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -106,7 +106,7 @@ def test_malformed_line_is_reported(suite, tmp_path, capsys):
     idx.write_text(idx.read_text() + '{"subtask": "firstframe+pose", "sample_id": \n')
     rc = main(["bench", "score", "--suite", str(bad), "--outputs", str(tmp_path)])
     err = capsys.readouterr().err
-    assert rc == 2 and "indices/uvcbench_composite.txt:3" in err and "not valid JSON" in err
+    assert rc == 1 and "indices/uvcbench_composite.txt:3" in err and "not valid JSON" in err
 
 
 def test_tasks_models_and_unknown_names(capsys):
@@ -119,3 +119,23 @@ def test_tasks_models_and_unknown_names(capsys):
     assert "Did you mean 'diffusers'" in capsys.readouterr().err
     assert main(["bench", "weights", "fetch", "--dest", "/nonexistent", "dino_vitb61"]) == 2
     assert "unknown weights" in capsys.readouterr().err
+
+
+def test_set_sections_fold_into_the_one_resolver(suite, tmp_path, capsys):
+    """--set KEY (model setting), generate.FIELD and score.FIELD go through uvc_data.configurable.resolve."""
+    from uvc_bench.cli import _generate_config, _score_config
+    from uvc_cli.main import build_parser
+
+    args = build_parser().parse_args(["bench", "run", "--suite", str(suite), "--out", str(tmp_path / "o"),
+                                      "--model", "baseline", "--set", "batch_size=3", "--set", "generate.crf=18",
+                                      "--set", "generate.model_name=2025", "--set", "score.metrics.batch_size=5"])
+    gen = _generate_config(args, args.out)
+    assert gen.crf == 18 and gen.model_name == "2025" and gen.model_settings == {"batch_size": 3}
+    assert _score_config(args, args.out).metrics.batch_size == 5
+    rc = main(["bench", "generate", "--suite", str(suite), "--out", str(tmp_path / "o"), "--set", "generate.cfr=18"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--set generate.cfr=18" in err and "generate.crf" in err
+    rc = main(["bench", "generate", "--suite", str(suite), "--out", str(tmp_path / "o"), "--set", "batch_sise=2"])
+    assert rc == 2 and "batch_size" in capsys.readouterr().err
+    rc = main(["bench", "score", "--suite", str(suite), "--outputs", str(tmp_path / "o"), "--set", "steps=2"])
+    assert rc == 2 and "score.FIELD" in capsys.readouterr().err

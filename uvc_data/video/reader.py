@@ -13,6 +13,7 @@ from typing import Iterator, Literal
 import av
 import numpy as np
 
+from uvc_data.configurable import neutral
 from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.video.prefetch import prefetch
 from uvc_data.video.probe import SizeLimits, VideoInfo, probe
@@ -28,12 +29,13 @@ class DecodeConfig:
     width: int = 832
     height: int = 480
     fit: Fit = "crop"  # crop: scale to cover, centre-crop; pad: scale to fit, black bars; stretch: ignore aspect
-    threads: int = 0  # decoder threads; 0 = FFmpeg picks (all cores)
+    threads: int = neutral("FFmpeg decodes the same frames with any thread count", default=0)  # 0 = FFmpeg picks
     interpolation: str = "area"  # swscale filter for the downscale: area | bilinear | bicubic | fast_bilinear | lanczos
     min_src_side: int = 16  # smaller sources are rejected (BadInputError)
     max_src_pixels: int = 8192 * 4352  # larger sources are rejected (BadInputError)
     max_corrupt_frames: int = 0  # frames the decoder flags corrupt (concealed errors) tolerated per input
-    prefetch_frames: int = 64  # frames decoded ahead on a background thread (overlaps decoding with the rest); 0 = off
+    # frames decoded ahead on a background thread (overlaps decoding with the rest); 0 = off
+    prefetch_frames: int = neutral("how far the decoder runs ahead: the same frames either way", default=64)
     min_decoded_ratio: float = 0.9  # decoded / header frame count below this = truncated (BadInputError)
 
     def validate(self) -> None:

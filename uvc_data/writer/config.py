@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from uvc_data.configurable import neutral
 from typing import Literal
 
 from uvc_data.errors import ConfigError
@@ -17,13 +19,18 @@ class WriterConfig:
     `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (shards are repacked).
     """
 
-    samples_per_shard: int = 1000  # video2dataset's default
-    max_shard_bytes: int = 512 * 1024 * 1024  # a shard closes before it would exceed this (one bigger sample: alone)
+    samples_per_shard: int = neutral("packing only (shards are repacked)", default=1000)  # video2dataset's default
+    # a shard closes before it would exceed this (one bigger sample: alone)
+    max_shard_bytes: int = neutral("packing only", default=512 * 1024 * 1024)
     crf: int = 18  # H.264 quality of clips and control videos (masks are always lossless)
     preset: str = "veryfast"  # x264 preset
-    encode_threads: int = 2  # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto)
-    manifest_row_group: int = 8192  # manifest rows buffered per Parquet row group (bounds packing memory)
-    encode_ahead: int = 1  # local executor: samples waiting for the background encoder (0 = encode in the loop)
+    # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto). The one thread count that
+    # is part of the fingerprint: x264's frame threading changes the bitstream with the number of threads.
+    encode_threads: int = 2
+    # manifest rows buffered per Parquet row group (bounds packing memory)
+    manifest_row_group: int = neutral("packing memory only", default=8192)
+    # local executor: samples waiting for the background encoder (0 = encode in the loop)
+    encode_ahead: int = neutral("overlap only: the same bytes are encoded", default=1)
 
     def validate(self) -> None:
         if self.samples_per_shard < 1:

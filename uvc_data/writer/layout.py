@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -75,10 +74,11 @@ class OutDir:
 
 
 def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:
-    """What the staged bytes depend on: the pipeline config (the caller's fingerprint) and the encoder settings."""
-    text = json.dumps({"config": config_fingerprint, "crf": writer.crf, "preset": writer.preset,
-                       "encode_threads": writer.encode_threads}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """What the staged bytes depend on: the pipeline config (the caller's fingerprint) and the encoder settings
+    (the writer's non-neutral fields, uvc_data.configurable.fingerprint)."""
+    from uvc_data.configurable import fingerprint as config_fp
+
+    return config_fp(writer, pipeline=config_fingerprint)
 
 
 def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig, on_change: str) -> None:
