@@ -290,7 +290,8 @@ def format_plan(pl: Plan, title: str, tips: list[str] | None = None) -> str:
     lines.append(f"  PEAK ({peak_name}): {pl.peak / GiB:.1f} GiB of {pl.gpu_bytes / GiB:.0f} GiB — "
                  f"{'fits' if pl.fits else 'DOES NOT FIT'}")
     if pl.host:
-        lines.append("  host memory per rank: " + ", ".join(f"{k} {v / GiB:.1f} GiB" for k, v in pl.host.items()))
+        lines.append(f"  host memory per rank: {sum(pl.host.values()) / GiB:.1f} GiB (" +
+                     ", ".join(f"{k} {v / GiB:.1f} GiB" for k, v in pl.host.items()) + ")")
     if tips:
         lines.append("  to make it fit, any one of:")
         lines += [f"    {t}" for t in tips]
