@@ -38,11 +38,17 @@ def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", default="", help="results file (default <outputs>/results.json)")
     p.add_argument("--weights-dir", default=None, help="metric weights folder (see `uvc bench weights fetch`)")
     p.add_argument("--backend", action="append", default=[], metavar="MODE|DIM=MODE",
-                   help="reference | offline | auto for every dimension, or DIM=MODE for one (repeatable)")
+                   help="reference (default: VBench's networks) | offline | auto (reference, else offline) for every "
+                        "dimension, or DIM=MODE for one (repeatable)")
     p.add_argument("--dimensions", default="", help="comma-separated VBench dimensions (default the six)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--convention", choices=("vace", "vbench"), default="vace", help="NA convention")
+    p.add_argument("--convention", choices=("vbench", "vace"), default="vbench",
+                   help="NA convention: vbench (÷ Σ weights, VDOT's table, default) or vace (÷ n, VACE's table)")
+    p.add_argument("--clip-dtype", choices=("auto", "float32", "float16"), default="auto",
+                   help="CLIP encoders' dtype (auto = VBench's: float16 on CUDA, float32 on CPU)")
+    p.add_argument("--no-output-check", action="store_true",
+                   help="score videos whose frames/size/fps differ from their case (fidelity skipped for them)")
     p.add_argument("--no-fidelity", action="store_true", help="skip condition fidelity")
     p.add_argument("--depth-weights", default="", help="Depth Anything V2 folder for depth re-annotation fidelity")
     p.add_argument("--pose-backend", choices=("mediapipe", "dwpose"), default="mediapipe",
@@ -83,7 +89,8 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("normalize", help="VBench *_eval_results.json or {dim: value} → normalised values + NA")
     p.add_argument("file")
-    p.add_argument("--convention", choices=("vace", "vbench"), default="vace")
+    p.add_argument("--convention", choices=("vbench", "vace"), default="vbench",
+                   help="vbench: ÷ Σ weights (VBench, VDOT; default); vace: ÷ n (VACE's 8-dimension table)")
     p.set_defaults(func=cmd_normalize)
 
     p = subparsers.add_parser("weights", help="metric weights: list, fetch")
@@ -143,14 +150,16 @@ def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
             backend[d.strip()] = mode.strip()
         else:
             backend.update({d: b.strip() for d in dims})
-    metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend,
+    metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend, clip_dtype=args.clip_dtype,
                             batch_size=args.batch_size, device=args.device, depth_weights=args.depth_weights,
                             pose_backend=args.pose_backend, dwpose_dir=args.dwpose_dir)
     if args.batch_size < 1:
         raise ConfigError("--batch-size", "must be ≥ 1")
     return ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
                        na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
-                       limit=args.limit, model_name=model_name, vbench_export=args.vbench_export)
+                       limit=args.limit, model_name=model_name, vbench_export=args.vbench_export,
+                       check_outputs=not args.no_output_check, command=["uvc", "bench", *sys.argv[2:]]
+                       if sys.argv[1:2] == ["bench"] else list(sys.argv))
 
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
@@ -191,8 +200,13 @@ def _print_summary(results) -> None:
         na = "n/a" if t.na is None else f"{t.na:6.2f}"
         print(f"{name:22s} NA {na}  scored {t.num_scored}/{t.num_cases}")
     na = "n/a" if results.overall.na is None else f"{results.overall.na:6.2f}"
-    print(f"{'overall':22s} NA {na}  ({results.metrics.na_convention} convention over "
-          f"{', '.join(results.overall.na_dimensions) or 'no dimensions'})")
+    o, m = results.overall, results.metrics
+    print(f"{'overall':22s} NA {na}  ({m.na_convention} convention over {o.na_num_dimensions} of "
+          f"{len(m.dimensions)} dimensions: {', '.join(f'{d}={b}' for d, b in o.na_backends.items()) or 'none'})")
+    for d, why in m.fallbacks.items():
+        print(f"FALLBACK {d}: scored by {m.backends.get(d)!r}, not VBench's network ({why.splitlines()[0][:200]})")
+    for d, why in m.missing.items():
+        print(f"MISSING  {d}: not scored, left out of every NA ({why.splitlines()[0][:200]})")
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:

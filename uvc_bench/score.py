@@ -15,11 +15,11 @@ import numpy as np
 
 from uvc_data.errors import BadInputError, ConfigError, UVCError
 from uvc_data.video.codec import decode_video
-from uvc_bench.generate import RUN_FILE, output_path, read_log
+from uvc_bench.generate import RUN_FILE, Shape, output_path, read_log
 from uvc_bench.metrics.api import AGGREGATE_SCALE, DimScore, MetricsConfig, Scorer, aggregate
 from uvc_bench.normalize import VBENCH_MIN_MAX, norm_d, normalized_average
 from uvc_bench.results import (CaseResult, DimValue, GenerationInfo, MetricsInfo, ModelInfo, OverallResult, Results,
-                               SuiteInfo, TaskResult, Timings)
+                               SuiteInfo, TaskResult, Timings, VideoInfo)
 from uvc_bench.suite import Case, Suite, load_suite
 
 RESULTS_FILE = "results.json"
@@ -31,8 +31,11 @@ class ScoreConfig:
     outputs: str = ""  # <outputs>/<subtask>/<sample_id>.mp4
     results: str = ""  # "" = <outputs>/results.json
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
-    na_convention: Literal["vace", "vbench"] = "vace"
+    na_convention: Literal["vace", "vbench"] = "vbench"  # VDOT's / VBench's ÷ Σw; "vace" = VACE's 8-dim table (÷ n)
     fidelity: bool = True
+    check_outputs: bool = True  # a video whose frames / size / fps differ from its case fails that case (False:
+    # score any video as VBench does; condition fidelity is then skipped for mismatched ones)
+    command: list[str] | None = None  # recorded in provenance (None = sys.argv)
     tasks: list[str] = field(default_factory=list)
     limit: int = 0
     model_name: str = ""  # for outputs made elsewhere (no generation.json); "" = "external"
@@ -69,23 +72,48 @@ def _backend(scorer: Scorer, name: str, s: DimScore, case_id: str) -> str:
     return s.backend or declared
 
 
-def score_case(scorer: Scorer, case: Case, path: Path, fidelity: bool) -> tuple[dict[str, DimScore], CaseResult]:
-    """Decode one output once; VBench dimensions and condition fidelity from the same frames."""
-    from uvc_bench.case_vcu import case_ground_truth, case_vcu
+def _mismatch(frames: np.ndarray, fps: float, shape, run_fps: float) -> str | None:
+    t, h, w = frames.shape[:3]
+    diffs = []
+    if t != shape.num_frames:
+        diffs.append(f"{t} frames, the case has {shape.num_frames}")
+    if (h, w) != (shape.height, shape.width):
+        diffs.append(f"{w}×{h}, the case is {shape.width}×{shape.height}")
+    if abs(fps - run_fps) > 1e-3:
+        diffs.append(f"{fps:g} fps, the run's videos are {run_fps:g} fps")
+    return "; ".join(diffs) or None
 
+
+def score_case(scorer: Scorer, case: Case, path: Path, fidelity: bool, run: Shape | None = None,
+               check: bool = True) -> tuple[dict[str, DimScore], CaseResult]:
+    """Decode one output once; VBench dimensions and condition fidelity from the same frames, at the file's own fps.
+    The output is checked against its case as the official inference reads it (frames, size; fps against the run's):
+    a mismatch is a BadInputError naming what differs (check=False: scored anyway, fidelity skipped)."""
+    from uvc_bench.case_vcu import case_ground_truth, case_shape, case_vcu
+    from uvc_bench.video_io import sha256_file
+
+    run = run or Shape(0, 0, 0, 16.0, 2025)
     frames, fps = decode_video(path)
-    scores = scorer.score_video(frames, fps or 16.0)
+    if not fps or fps <= 0:
+        raise BadInputError(f"{path} does not say its frame rate; re-encode it with one (e.g. ffmpeg -r 16)")
+    cs = case_shape(case, run.reading, run.default)
+    mismatch = _mismatch(frames, fps, cs, run.fps)
+    if mismatch and check:
+        raise BadInputError(f"{path}: output does not match its case: {mismatch} (generate at the case's shape, "
+                            "or score with --no-output-check to score it as it is, without fidelity)")
+    scores = scorer.score_video(frames, fps)
     res = CaseResult(case.case_id, case.subtask, case.sample_id, case.task, "ok")
+    res.video = VideoInfo(sha256_file(path), int(frames.shape[0]), int(frames.shape[1]), int(frames.shape[2]),
+                          float(fps))
     res.dimensions = {d: _dim_value(d, s.value, _backend(scorer, d, s, case.case_id), True) for d, s in scores.items()}
-    if fidelity and case.known_task:
+    if fidelity and mismatch:
+        res.fidelity_skipped["all"] = f"output does not match its case: {mismatch}"
+    elif fidelity and case.known_task:
         from uvc_bench.metrics.fidelity import condition_fidelity_report
 
         try:
-            t, h, w = frames.shape[:3]
-            vcu = case_vcu(case, (h, w), t)
-            source = case_ground_truth(case, (h, w), t)
-            if source is not None and source.shape != frames.shape:
-                source = None  # a shorter ground truth cannot be paired frame by frame
+            vcu = case_vcu(case, shape=cs)
+            source = case_ground_truth(case, cs)  # through the model input's path, frame by frame
             rep = condition_fidelity_report(case.task, frames, vcu, source, scorer.image_features,
                                             getattr(scorer, "reannotators", None))
             res.fidelity, res.fidelity_skipped = dict(rep.values), dict(rep.skipped)
@@ -102,11 +130,12 @@ def _aggregate_group(scored: list[_Scored], scorer: Scorer) -> dict[str, DimValu
     return {d: _dim_value(d, v, scorer.backends.get(d, ""), False) for d, v in values.items()}
 
 
-def _na(dims: dict[str, DimValue], convention: str) -> tuple[float | None, list[str]]:
+def _na(dims: dict[str, DimValue], convention: str) -> tuple[float | None, list[str], dict[str, str]]:
+    """NA over the scored dimensions, the dimensions it covers and their backends."""
     used = sorted(d for d in dims if d in VBENCH_MIN_MAX)
     if not used:
-        return None, []
-    return normalized_average({d: dims[d].raw for d in used}, convention), used
+        return None, [], {}
+    return normalized_average({d: dims[d].raw for d in used}, convention), used, {d: dims[d].backend for d in used}
 
 
 def _mean_fidelity(results: list[CaseResult]) -> dict[str, float]:
@@ -118,22 +147,31 @@ def _mean_fidelity(results: list[CaseResult]) -> dict[str, float]:
     return {k: float(np.mean(v)) for k, v in sorted(acc.items())}
 
 
-def _run_info(outputs: Path, suite: Suite, model_name: str) -> tuple[ModelInfo, GenerationInfo]:
+def _run_info(outputs: Path, suite: Suite, model_name: str) -> tuple[ModelInfo, GenerationInfo, Shape]:
+    """Model, generation record and the run's case reading: from generation.json, else (videos made elsewhere) the
+    official reading at 16 fps, seed 2025."""
     run_file = outputs / RUN_FILE
+    (h, w), n, _ = suite.working_shape()
     if run_file.is_file():
         run = json.loads(run_file.read_text())
         s = run["model"]["settings"]
         g = run["generation"]
-        model = ModelInfo(run["model"]["name"], s, s.get("steps"), s.get("guidance"), s.get("shift"))
-        return model, GenerationInfo(g["seed"], g["height"], g["width"], g["num_frames"], float(g["fps"]))
-    (h, w), n, fps = suite.working_shape()
-    return ModelInfo(model_name or "external"), GenerationInfo(2025, h, w, n, fps)
+        model = ModelInfo(run["model"]["name"], s, s.get("steps"), s.get("guidance"), s.get("shift"),
+                          run["model"].get("preset"))
+        shape = Shape(int(g["height"]), int(g["width"]), int(g["num_frames"]), float(g["fps"]), int(g["seed"]),
+                      int(g.get("default_height", h)), int(g.get("default_width", w)), int(g.get("default_frames", n)))
+    else:
+        model = ModelInfo(model_name or "external")
+        shape = Shape(0, 0, 0, 16.0, 2025, h, w, n)
+    rec = shape.record()
+    return model, GenerationInfo(**{k: rec[k] for k in GenerationInfo.__dataclass_fields__}), shape
 
 
 def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[[str], None] = print) -> Results:
     """Score every selected case; writes the results file (and VBench exports when asked) and returns it."""
     from tqdm import tqdm
 
+    from uvc_bench.provenance import collect
     from uvc_bench.results_validate import validate_results
 
     cfg.validate()
@@ -143,8 +181,11 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
     cases = suite.select(cfg.tasks, cfg.limit)
     scorer = scorer or Scorer(cfg.metrics)
     for d, why in scorer.missing.items():
-        log(f"warning: {d} cannot be scored: {why.splitlines()[0]}")
+        log(f"warning: {d} cannot be scored, it is left out of every NA: {why.splitlines()[0]}")
+    for d, why in scorer.fallbacks.items():
+        log(f"warning: {d} is scored by the offline backend {scorer.backends[d]!r}, not VBench's: {why.splitlines()[0]}")
     gen_log = read_log(outputs)
+    model, generation, run_shape = _run_info(outputs, suite, cfg.model_name)
     scored: list[_Scored] = []
     for case in tqdm(cases, desc="score", unit="video", disable=not os.isatty(2)):
         rec = gen_log.get(case.case_id, {})
@@ -156,7 +197,7 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
                                                    error=err)))
             continue
         try:
-            scores, res = score_case(scorer, case, path, cfg.fidelity)
+            scores, res = score_case(scorer, case, path, cfg.fidelity, run_shape, cfg.check_outputs)
         except BadInputError as exc:
             res = CaseResult(case.case_id, case.subtask, case.sample_id, case.task, "failed", error=f"scoring: {exc}")
             scores = {}
@@ -167,17 +208,17 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
     for subtask in dict.fromkeys(s.case.subtask for s in scored):
         group = [s for s in scored if s.case.subtask == subtask]
         dims = _aggregate_group(group, scorer)
-        na, used = _na(dims, cfg.na_convention)
+        na, used, na_backends = _na(dims, cfg.na_convention)
         ok = [s.result for s in group if s.result.status == "ok"]
         tasks[subtask] = TaskResult(subtask, group[0].case.task, len(group), len(ok), dims, na, used,
-                                    _mean_fidelity(ok))
+                                    _mean_fidelity(ok), na_backends, len(used))
     all_dims = _aggregate_group(scored, scorer)
     task_nas = [t.na for t in tasks.values() if t.na is not None]
     n_ok = sum(s.result.status == "ok" for s in scored)
-    overall = OverallResult(all_dims, float(np.mean(task_nas)) if task_nas else None,
-                            sorted(d for d in all_dims if d in VBENCH_MIN_MAX), len(scored), n_ok)
+    overall_dims = sorted(d for d in all_dims if d in VBENCH_MIN_MAX)
+    overall = OverallResult(all_dims, float(np.mean(task_nas)) if task_nas else None, overall_dims, len(scored), n_ok,
+                            {d: all_dims[d].backend for d in overall_dims}, len(overall_dims))
     secs = [s.result.seconds for s in scored if s.result.seconds is not None]
-    model, generation = _run_info(outputs, suite, cfg.model_name)
     results = Results(
         model=model, generation=generation,
         suite=SuiteInfo(suite.content_hash(), str(suite.root), len(cases)),
@@ -186,6 +227,8 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
         cases=[s.result for s in scored], tasks=tasks, overall=overall,
         timings=Timings(float(np.median(secs)) if secs else None, float(np.sum(secs)) if secs else None, len(secs),
                         time.perf_counter() - t_start),
+        provenance=collect(cfg.metrics.device, scorer_dtype(scorer), cfg.metrics.batch_size, cfg.metrics.weights_dir,
+                           dict(scorer.backends), cfg.command),
     )
     data = results.to_dict()
     validate_results(data)  # never write a file the leaderboard would reject
@@ -197,6 +240,10 @@ def score_outputs(cfg: ScoreConfig, scorer: Scorer | None = None, log: Callable[
         export_vbench(results, cfg.vbench_export)
     log(f"scored {n_ok} of {len(scored)} videos → {out}")
     return results
+
+
+def scorer_dtype(scorer: Scorer) -> str:
+    return str(getattr(scorer, "dtype", "float32"))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
