@@ -117,6 +117,14 @@ class MetricsInfo:
     na_overall: str = "mean_of_tasks"
 
 
+def _fill_cover(node: Any) -> None:
+    """An NA entry built in code says what it covers: the backends and count of its na_dimensions."""
+    if node.na_dimensions and not node.na_backends:
+        node.na_backends = {d: node.dimensions[d].backend for d in node.na_dimensions if d in node.dimensions}
+    if node.na_dimensions and not node.na_num_dimensions:
+        node.na_num_dimensions = len(node.na_dimensions)
+
+
 @dataclass
 class CaseResult:
     case_id: str
@@ -142,8 +150,11 @@ class TaskResult:
     na: float | None = None
     na_dimensions: list[str] = field(default_factory=list)
     fidelity: dict[str, float] = field(default_factory=dict)
-    na_backends: dict[str, str] = field(default_factory=dict)
-    na_num_dimensions: int = 0
+    na_backends: dict[str, str] = field(default_factory=dict)  # derived from na_dimensions when left empty
+    na_num_dimensions: int = 0  # derived from na_dimensions when left 0
+
+    def __post_init__(self) -> None:
+        _fill_cover(self)
 
 
 @dataclass
@@ -153,8 +164,11 @@ class OverallResult:
     na_dimensions: list[str] = field(default_factory=list)
     num_cases: int = 0
     num_scored: int = 0
-    na_backends: dict[str, str] = field(default_factory=dict)
-    na_num_dimensions: int = 0
+    na_backends: dict[str, str] = field(default_factory=dict)  # derived from na_dimensions when left empty
+    na_num_dimensions: int = 0  # derived from na_dimensions when left 0
+
+    def __post_init__(self) -> None:
+        _fill_cover(self)
 
 
 @dataclass
