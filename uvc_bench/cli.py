@@ -22,7 +22,9 @@ def _generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="model setting (repeatable), e.g. --set path=DIR --set steps=4")
     p.add_argument("--model-config", default="", help="TOML/JSON file of model settings (--set overrides it)")
-    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--preset", default="", help="official run settings: vace-teacher | vdot-student (diffusers, vdot); "
+                                                "--model-config and --set override them")
+    p.add_argument("--seed", type=int, default=None, help="seed of every case (default 2025, the official one)")
     p.add_argument("--height", type=int, default=0, help="working height (0 = the suite's, else 480)")
     p.add_argument("--width", type=int, default=0, help="working width (0 = the suite's, else 832)")
     p.add_argument("--frames", type=int, default=0, help="frames per video (0 = the suite's, else 81)")
@@ -115,23 +117,42 @@ def _split(s: str) -> list[str]:
 
 
 def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """--model-config then --set, checked against the model's typed Config."""
+    """--preset, then --model-config, then --set, checked against the model's typed Config."""
     from uvc_data.configurable import apply_overrides, from_dict, load_file, to_dict
     from uvc_bench.models.registry import model_class
 
     cls = model_class(args.model)
-    cfg = load_file(cls.Config, args.model_config) if args.model_config else from_dict(cls.Config, {})
+    base = dict(get_preset_for(args).settings) if args.preset else {}
+    if args.model_config:
+        load_file(cls.Config, args.model_config)  # checked: unknown keys / wrong types name the field
+        base.update(_read_settings_file(args.model_config))
+    cfg = from_dict(cls.Config, base)
     if args.settings:
         cfg = apply_overrides(cfg, args.settings)
     return to_dict(cfg)
 
 
+def _read_settings_file(path: str) -> dict[str, Any]:
+    import tomllib
+    from pathlib import Path
+
+    text = Path(path).read_text()
+    return tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
+
+
+def get_preset_for(args: argparse.Namespace):
+    from uvc_bench.models.presets import get_preset
+
+    return get_preset(args.preset, args.model)
+
+
 def _generate_config(args: argparse.Namespace, out: str):
     from uvc_bench.generate import GenerateConfig
 
+    seed = args.seed if args.seed is not None else (get_preset_for(args).seed if args.preset else 2025)
     return GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
-                          model_name=args.name,
-                          seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
+                          model_name=args.name, preset=args.preset or None,
+                          seed=seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
                           tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
                           gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,
                           progress=not args.no_progress and sys.stderr.isatty())

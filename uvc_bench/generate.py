@@ -37,6 +37,7 @@ class GenerateConfig:
     model: str = "baseline"
     model_settings: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""  # the name results and the leaderboard show ("" = the registry name, e.g. "vdot")
+    preset: str | None = None  # the preset the settings started from (uvc_bench.models.presets), recorded
     seed: int = 2025  # official: 2025 for every case
     # 0 = as the official inference derives them from each case's source (uvc_bench.case_reading); set = every case
     # read to this shape (same frame spread, resize + centre crop): a deviation, recorded in generation.json
@@ -278,7 +279,7 @@ def generate_suite(cfg: GenerateConfig, model_factory: Callable[[], VideoModel] 
     else:
         model = factory()
         name, settings, batch = model.name, model.settings(), model.batch_size
-    run = {"schema": RUN_SCHEMA, "model": {"name": cfg.model_name or name, "settings": settings},
+    run = {"schema": RUN_SCHEMA, "model": {"name": cfg.model_name or name, "settings": settings, "preset": cfg.preset},
            "generation": {**shape.record(), "crf": cfg.crf},
            "suite": {"root": str(suite.root), "hash": suite.content_hash()}, "toolkit_version": toolkit_version()}
     out.mkdir(parents=True, exist_ok=True)
