@@ -238,12 +238,9 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def cmd_weights_fetch(args: argparse.Namespace) -> int:
-    from uvc_bench.weights import MANIFEST, fetch
+    from uvc_bench.weights import MANIFEST, fetch_and_report
 
-    for path, digest in fetch(args.names or list(MANIFEST), args.dest, args.base_url,
-                              allow_unverified=args.allow_unverified).items():
-        print(f"{digest}  {path}")
-    return 0
+    return fetch_and_report(args.names or list(MANIFEST), args.dest, args.base_url, args.allow_unverified)
 
 
 def cmd_weights_list(args: argparse.Namespace) -> int:
