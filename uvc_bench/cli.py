@@ -52,6 +52,11 @@ def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-output-check", action="store_true",
                    help="score videos whose frames/size/fps differ from their case (fidelity skipped for them)")
     p.add_argument("--no-fidelity", action="store_true", help="skip condition fidelity")
+    p.add_argument("--score-cache", default="", help="per-case score cache folder (default <outputs>/.score_cache)")
+    p.add_argument("--no-score-cache", action="store_true", help="score every video again (no cache read or written)")
+    p.add_argument("--score-workers", type=int, default=0,
+                   help="score on N Ray actors, one Scorer each; 0 = this process")
+    p.add_argument("--score-gpus-per-worker", type=float, default=0.0, help="GPUs per scoring actor (1 = one each)")
     p.add_argument("--depth-weights", default="", help="Depth Anything V2 folder for depth re-annotation fidelity")
     p.add_argument("--pose-backend", choices=("mediapipe", "dwpose"), default="mediapipe",
                    help="pose annotator for pose re-annotation fidelity")
@@ -179,6 +184,9 @@ def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
     return ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
                        na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
                        limit=args.limit, model_name=model_name, vbench_export=args.vbench_export,
+                       cache=None if args.no_score_cache else args.score_cache, workers=args.score_workers,
+                       gpus_per_worker=args.score_gpus_per_worker,
+                       ray_address=getattr(args, "ray_address", ""),
                        check_outputs=not args.no_output_check, command=["uvc", "bench", *sys.argv[2:]]
                        if sys.argv[1:2] == ["bench"] else list(sys.argv))
 

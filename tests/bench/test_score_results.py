@@ -70,8 +70,55 @@ def test_each_video_is_decoded_and_scored_once(scored, monkeypatch):
     monkeypatch.setattr(score_mod, "decode_video", lambda p: decoded.append(p) or real(p))
     CountingScorer.calls = 0
     score_outputs(ScoreConfig(suite=str(root / "suite"), outputs=str(out), results=str(root / "r2.json"),
-                              metrics=OFFLINE), scorer=CountingScorer(OFFLINE), log=lambda m: None)
+                              metrics=OFFLINE, cache=None), scorer=CountingScorer(OFFLINE), log=lambda m: None)
     assert len(decoded) == 7 and len(set(decoded)) == 7 and CountingScorer.calls == 7
+
+
+def test_a_killed_score_continues_from_its_cache(scored, tmp_path, monkeypatch):
+    """The per-case cache (video hash, dimension, backend): a score that dies half-way resumes, scoring only the rest,
+    and gives the same numbers as an uninterrupted run."""
+    import uvc_bench.score as score_mod
+
+    root, out, full = scored
+    cache = tmp_path / "cache"
+    real = score_mod.decode_video
+    calls = []
+
+    def dying(p):
+        calls.append(p)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # killed while scoring the 4th video
+        return real(p)
+
+    monkeypatch.setattr(score_mod, "decode_video", dying)
+    cfg = ScoreConfig(suite=str(root / "suite"), outputs=str(out), results=str(tmp_path / "r.json"), metrics=OFFLINE,
+                      cache=str(cache))
+    with pytest.raises(KeyboardInterrupt):
+        score_outputs(cfg, log=lambda m: None)
+    assert len(list(cache.rglob("*.json"))) == 3
+    calls.clear()
+    monkeypatch.setattr(score_mod, "decode_video", lambda p: calls.append(p) or real(p))
+    again = score_outputs(cfg, log=lambda m: None)
+    assert len(calls) == 4  # 7 videos, 3 from the cache
+    assert again.overall.na == pytest.approx(full.overall.na, abs=1e-12)
+    assert [c.dimensions for c in again.cases] == [c.dimensions for c in full.cases]
+    assert [c.fidelity for c in again.cases] == [c.fidelity for c in full.cases]
+
+
+@pytest.mark.ray
+def test_ray_actors_score_the_same_numbers(scored, tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    root, out, full = scored
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        r = score_outputs(ScoreConfig(suite=str(root / "suite"), outputs=str(out), results=str(tmp_path / "r.json"),
+                                      metrics=OFFLINE, cache=None, workers=2), log=lambda m: None)
+    finally:
+        ray.shutdown()
+    assert r.overall.na == full.overall.na and r.metrics.backends == full.metrics.backends
+    assert [c.dimensions for c in r.cases] == [c.dimensions for c in full.cases]
+    assert [c.status for c in r.cases] == [c.status for c in full.cases]
 
 
 def test_vbench_export_reads_back_to_the_same_na(scored):
