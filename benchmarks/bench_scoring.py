@@ -98,7 +98,7 @@ def run_actors(root: Path, videos: list[Path], metrics: MetricsConfig, counts: l
 
     suite, outputs = write_suite(root, videos)
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=max(counts) + 1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=max(counts) + 1, include_dashboard=False, log_to_driver=False)
     try:
         for n in counts:
             cfg = ScoreConfig(suite=str(suite), outputs=str(outputs), results=str(root / f"r{n}.json"), metrics=metrics,

@@ -36,7 +36,8 @@ class RayModelPool:
         self.ray = require("ray", "ray[data]", "multi-GPU generation")
         self._owns = not self.ray.is_initialized()
         if self._owns:
-            self.ray.init(address=address or None, include_dashboard=False, log_to_driver=True)
+            # "local": start our own instance, never join another job's cluster found in /tmp/ray (shared hosts)
+            self.ray.init(address=address or "local", include_dashboard=False, log_to_driver=True)
         actor_cls = self.ray.remote(num_cpus=1, num_gpus=gpus_per_worker)(_ModelWorker)
         self.actors = [actor_cls.remote(name, settings) for _ in range(workers)]
 
@@ -100,7 +101,8 @@ class RayScorerPool:
         self.ray = require("ray", "ray[data]", "scoring on several actors")
         self._owns = not self.ray.is_initialized()
         if self._owns:
-            self.ray.init(address=address or None, include_dashboard=False, log_to_driver=True)
+            # "local": start our own instance, never join another job's cluster found in /tmp/ray (shared hosts)
+            self.ray.init(address=address or "local", include_dashboard=False, log_to_driver=True)
         actor_cls = self.ray.remote(num_cpus=1, num_gpus=gpus_per_worker)(_ScorerWorker)
         self.actors = [actor_cls.remote(metrics) for _ in range(workers)]
 

@@ -278,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
             for e in files:
                 print(f"{name:16s} {e.dest:45s} {e.url}  [{describe_check(e)}]")
         return 0
-    return fetch_and_report(args.names or list(MANIFEST), args.dest, args.base_url, args.allow_unverified)
+    try:
+        return fetch_and_report(args.names or list(MANIFEST), args.dest, args.base_url, args.allow_unverified)
+    except UVCError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def describe_check(e: WeightFile) -> str:
@@ -293,11 +297,8 @@ def fetch_and_report(names: list[str], dest: str, base_url: str | None, allow_un
     try:
         done = fetch(names, dest, base_url, allow_unverified=allow_unverified)
         failed: dict[str, Exception] = {}
-    except WeightsFetchError as exc:
+    except WeightsFetchError as exc:  # other errors (an unknown name) are bad input: the caller reports them
         done, failed = exc.done, exc.failed
-    except UVCError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     for path, digest in done.items():
         print(f"{digest}  {path}")
     for d, exc in failed.items():

@@ -128,7 +128,7 @@ def test_ray_actors_generate_the_same_videos(suite_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     local = tmp_path / "local"
     generate_suite(_cfg(suite_dir, local, tasks=["depth", "r2v"]), log=lambda m: None)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         s = generate_suite(_cfg(suite_dir, tmp_path / "ray", tasks=["depth", "r2v"], workers=2,
                                 model_settings={"batch_size": 1}), log=lambda m: None)

@@ -110,7 +110,7 @@ def test_ray_actors_score_the_same_numbers(scored, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     root, out, full = scored
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         r = score_outputs(ScoreConfig(suite=str(root / "suite"), outputs=str(out), results=str(tmp_path / "r.json"),
                                       metrics=OFFLINE, cache=None, workers=2), log=lambda m: None)
