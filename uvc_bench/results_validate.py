@@ -83,6 +83,10 @@ def _check(value: Any, tp: Any, path: str, errors: list[str]) -> None:
         errors.append(f"{path}: expected true/false, got {value!r}")
 
 
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
+
+
 def _check_dims(dims: dict[str, Any], path: str, backends: dict[str, str], per_video: bool, errors: list[str]) -> None:
     from uvc_bench.metrics.api import AGGREGATE_SCALE
     from uvc_bench.normalize import VBENCH_MIN_MAX, norm_d
@@ -142,6 +146,12 @@ def validate_results(data: Any) -> None:
     _check(data, Results, "results", errors)
     if errors:
         raise BadInputError("invalid results file:\n  " + "\n  ".join(errors[:30]))
+    for i, c in enumerate(data["cases"]):
+        if c["video"] is not None and not _is_sha256(c["video"]["sha256"]):
+            errors.append(f"results.cases[{i}].video.sha256: {c['video']['sha256']!r} is not a SHA-256 (64 hex digits)")
+    for f, digest in data["provenance"]["weights"].items():
+        if not _is_sha256(digest):
+            errors.append(f"results.provenance.weights.{f}: {digest!r} is not a SHA-256 (64 hex digits)")
     m = data["metrics"]
     if m["na_convention"] not in ("vace", "vbench"):
         errors.append(f"results.metrics.na_convention: {m['na_convention']!r} is not 'vace' or 'vbench'")

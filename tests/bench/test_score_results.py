@@ -147,6 +147,9 @@ def _tamper(data, fn):
     (lambda d: d["cases"][0].update(status="great"), "is not one of"),
     (lambda d: d["overall"].update(na=1.0), "mean of the task NAs"),
     (lambda d: d["metrics"].update(na_convention="mine"), "na_convention"),
+    (lambda d: d["cases"][0]["video"].update(sha256="abc"), "is not a SHA-256"),
+    (lambda d: d["provenance"]["weights"].update({"musiq/x.pth": "zz"}), "provenance.weights"),
+    (lambda d: d["provenance"].pop("git_commit"), "results.provenance.git_commit: missing"),
 ])
 def test_validator_rejects_invalid_files(scored, edit, message):
     data = scored[2].to_dict()
