@@ -52,7 +52,7 @@ class CogVideoXBenchModel(VideoModel):
             raise MissingWeightsError("the CogVideoXPipeline of the `cogvideox` plugin", [str(root / "model_index.json")],
                                       "download it (e.g. `huggingface-cli download THUDM/CogVideoX-2b --local-dir DIR`)"
                                       " on a machine with internet and pass --set path=DIR")
-        self.t2v = CogVideoXPipeline.from_pretrained(root, torch_dtype=getattr(torch, cfg.dtype)).to(cfg.device)
+        self.t2v = CogVideoXPipeline.from_pretrained(root, dtype=getattr(torch, cfg.dtype)).to(cfg.device)
         self.t2v.set_progress_bar_config(disable=True)
         self.v2v = CogVideoXVideoToVideoPipeline(**self.t2v.components)
         self.v2v.set_progress_bar_config(disable=True)
