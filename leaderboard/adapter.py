@@ -35,23 +35,33 @@ def _settings(res: Any) -> dict[str, Any]:
 def _details(res: Any, source: str) -> dict[str, dict[str, str]]:
     m, g, s, mt, t = res.model, res.generation, res.suite, res.metrics, res.timings
     metrics = {"NA convention": mt.na_convention, "overall NA": mt.na_overall,
-               "dimensions": ", ".join(mt.dimensions)}
+               "dimensions": ", ".join(mt.dimensions),
+               "NA covers": f"{res.overall.na_num_dimensions} of {len(mt.dimensions)} dimensions: " +
+                            (", ".join(f"{d}={b}" for d, b in res.overall.na_backends.items()) or "none")}
     metrics.update({f"backend: {d}": b for d, b in sorted(mt.backends.items())})
     metrics.update({f"missing: {d}": why for d, why in sorted(mt.missing.items())})
     metrics.update({f"fallback: {d}": why for d, why in sorted(mt.fallbacks.items())})
     return {
         "Sampling": {"steps (NFE)": _text(m.steps), "guidance": _text(m.guidance), "shift": _text(m.shift)},
         "Model settings": {k: _text(v) for k, v in sorted(m.settings.items())},
-        "Generation": {"seed": _text(g.seed), "size (W×H)": f"{g.width}×{g.height}",
-                       "frames": _text(g.num_frames), "fps": _text(g.fps)},
+        "Generation": {"seed": _text(g.seed),
+                       "size (W×H)": f"{g.width}×{g.height}" if g.height else "per case (official reading)",
+                       "frames": _text(g.num_frames) if g.num_frames else "per case (official reading)",
+                       "fps": _text(g.fps), "case reading": g.case_reading, "preset": _text(m.preset)},
         "Suite": {"hash": s.hash, "root": s.root, "cases": _text(s.num_cases),
                   "scored": f"{res.overall.num_scored} of {res.overall.num_cases}"},
         "Metrics": metrics,
         "Timings": {"seconds per video": _text(t.seconds_per_video), "generation seconds": _text(t.generation_seconds),
                     "timed videos": _text(t.timed_videos), "scoring seconds": _text(t.scoring_seconds)},
-        "Provenance": {"results file": source, "schema version": res.schema_version,
-                       "toolkit version": res.toolkit_version},
+        "Provenance": _provenance(res, source),
     }
+
+
+def _provenance(res: Any, source: str) -> dict[str, str]:
+    """Where the numbers come from (results.provenance), the case reading and the scored videos' SHA-256."""
+    from leaderboard.provenance_view import provenance_rows
+
+    return provenance_rows(res, source)
 
 
 def _task_key(subtask: str, task: str, all_tasks: list[str]) -> str:
@@ -76,5 +86,6 @@ def entry_from_dict(data: Any, source: str) -> Entry:
                  na_convention=res.metrics.na_convention, na_dimensions=tuple(res.overall.na_dimensions),
                  dimensions=_dims(res.overall.dimensions), tasks=tasks, source=source, suite=res.suite.hash,
                  details=_details(res, source), suite_root=res.suite.root,
+                 case_reading=res.generation.case_reading,
                  cases=tuple(CaseRef(c.case_id, c.subtask, c.sample_id, _task_key(c.subtask, c.task, names), c.status)
                              for c in res.cases))

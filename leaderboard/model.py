@@ -51,6 +51,7 @@ class Entry:
     na_convention: "vace" (÷ n) or "vbench" (÷ Σ w); NAs of different conventions never share a column.
     na_dimensions: the dimensions the overall NA averages (their backends are in `dimensions`).
     suite: the suite's hash; overall NAs of different suites never share a column.
+    case_reading: how the cases were read (results generation.case_reading; schema 1 files: "first_frames_resized").
     details: everything else worth showing on the model page, as titled sections of name → text.
     cases, suite_root: the run's cases and the suite folder it was scored on, for the gallery.
     """
@@ -69,6 +70,7 @@ class Entry:
     details: dict[str, dict[str, str]] = field(default_factory=dict)
     cases: tuple[CaseRef, ...] = ()
     suite_root: str = ""
+    case_reading: str = "vace_keep_last"  # how the run read its cases; other readings never share an NA column
 
     @property
     def sort_key(self) -> tuple:

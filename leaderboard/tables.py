@@ -71,11 +71,16 @@ def dim_key(dim: str, backend: str) -> str:
     return f"{dim} [{backend or 'unknown backend'}]"
 
 
-def na_parts(convention: str, na_dims: tuple[tuple[str, str], ...], suite: str = "") -> tuple[str, ...]:
-    """What makes NAs comparable: the convention, the suite (overall NA: a mean over the suite's tasks) and each
-    averaged dimension's backend, in VBench's order."""
+OFFICIAL_READING = "vace_keep_last"
+
+
+def na_parts(convention: str, na_dims: tuple[tuple[str, str], ...], suite: str = "",
+             reading: str = OFFICIAL_READING) -> tuple[str, ...]:
+    """What makes NAs comparable: the convention, the suite (overall NA: a mean over the suite's tasks), how the cases
+    were read (named only when not the official reading) and each averaged dimension's backend, in VBench's order."""
     backends = dict(na_dims)
     return (convention, *([f"suite {suite[:12]}"] if suite else []),
+            *([f"cases {reading}"] if reading != OFFICIAL_READING else []),
             *(f"{d}={backends[d] or '?'}" for d in dim_order(backends)))
 
 
@@ -223,7 +228,7 @@ def _run_cell(e: Entry, labels: dict[int, str]) -> Cell:
 
 
 def overall_na_key(e: Entry) -> str:
-    return na_profile(na_parts(e.na_convention, _na_dims(e.na_dimensions, e.dimensions), e.suite))
+    return na_profile(na_parts(e.na_convention, _na_dims(e.na_dimensions, e.dimensions), e.suite, e.case_reading))
 
 
 def comparable_runs(entries: list[Entry]) -> set[int]:
@@ -239,14 +244,16 @@ def comparable_runs(entries: list[Entry]) -> set[int]:
 
 
 def overall_table(entries: list[Entry], labels: dict[int, str]) -> Table:
-    sources = [_Source(e.na, na_parts(e.na_convention, _na_dims(e.na_dimensions, e.dimensions), e.suite),
-                       e.na_convention, e.dimensions, overall_fidelity(e)) for e in entries]
+    sources = [_Source(e.na, na_parts(e.na_convention, _na_dims(e.na_dimensions, e.dimensions), e.suite,
+                                      e.case_reading), e.na_convention, e.dimensions, overall_fidelity(e))
+               for e in entries]
     return _table("overall", "Overall", _RUN_COLUMN, [_run_cell(e, labels) for e in entries], sources,
                   [_cost_cells(e) for e in entries])
 
 
 def _task_source(e: Entry, t: TaskView) -> _Source:
-    return _Source(t.na, na_parts(e.na_convention, _na_dims(t.na_dimensions, t.dimensions)), e.na_convention,
+    return _Source(t.na, na_parts(e.na_convention, _na_dims(t.na_dimensions, t.dimensions), reading=e.case_reading),
+                   e.na_convention,
                    t.dimensions, task_fidelity(t), (t.num_scored, t.num_cases))
 
 

@@ -30,7 +30,9 @@ def _generation_args(p: argparse.ArgumentParser) -> None:
                         "generate.FIELD=VALUE and score.FIELD=VALUE set any field of the generation and scoring "
                         "configs, over the flags, e.g. --set generate.crf=18 --set score.metrics.batch_size=4")
     p.add_argument("--model-config", default="", help="TOML/JSON file of model settings (--set overrides it)")
-    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--preset", default="", help="official run settings: vace-teacher | vdot-student (diffusers, vdot); "
+                                                "--model-config and --set override them")
+    p.add_argument("--seed", type=int, default=None, help="seed of every case (default 2025, the official one)")
     p.add_argument("--height", type=int, default=0, help="working height (0 = the suite's, else 480)")
     p.add_argument("--width", type=int, default=0, help="working width (0 = the suite's, else 832)")
     p.add_argument("--frames", type=int, default=0, help="frames per video (0 = the suite's, else 81)")
@@ -46,12 +48,23 @@ def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", default="", help="results file (default <outputs>/results.json)")
     p.add_argument("--weights-dir", default=None, help="metric weights folder (see `uvc bench weights fetch`)")
     p.add_argument("--backend", action="append", default=[], metavar="MODE|DIM=MODE",
-                   help="reference | offline | auto for every dimension, or DIM=MODE for one (repeatable)")
+                   help="reference (default: VBench's networks) | offline | auto (reference, else offline) for every "
+                        "dimension, or DIM=MODE for one (repeatable)")
     p.add_argument("--dimensions", default="", help="comma-separated VBench dimensions (default the six)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--convention", choices=("vace", "vbench"), default="vace", help="NA convention")
+    p.add_argument("--convention", choices=("vbench", "vace"), default="vbench",
+                   help="NA convention: vbench (÷ Σ weights, VDOT's table, default) or vace (÷ n, VACE's table)")
+    p.add_argument("--clip-dtype", choices=("auto", "float32", "float16"), default="auto",
+                   help="CLIP encoders' dtype (auto = VBench's: float16 on CUDA, float32 on CPU)")
+    p.add_argument("--no-output-check", action="store_true",
+                   help="score videos whose frames/size/fps differ from their case (fidelity skipped for them)")
     p.add_argument("--no-fidelity", action="store_true", help="skip condition fidelity")
+    p.add_argument("--score-cache", default="", help="per-case score cache folder (default <outputs>/.score_cache)")
+    p.add_argument("--no-score-cache", action="store_true", help="score every video again (no cache read or written)")
+    p.add_argument("--score-workers", type=int, default=0,
+                   help="score on N Ray actors, one Scorer each; 0 = this process")
+    p.add_argument("--score-gpus-per-worker", type=float, default=0.0, help="GPUs per scoring actor (1 = one each)")
     p.add_argument("--depth-weights", default="", help="Depth Anything V2 folder for depth re-annotation fidelity")
     p.add_argument("--pose-backend", choices=("mediapipe", "dwpose"), default="mediapipe",
                    help="pose annotator for pose re-annotation fidelity")
@@ -94,7 +107,8 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("normalize", help="VBench *_eval_results.json or {dim: value} → normalised values + NA")
     p.add_argument("file")
-    p.add_argument("--convention", choices=("vace", "vbench"), default="vace")
+    p.add_argument("--convention", choices=("vbench", "vace"), default="vbench",
+                   help="vbench: ÷ Σ weights (VBench, VDOT; default); vace: ÷ n (VACE's 8-dimension table)")
     p.set_defaults(func=cmd_normalize)
 
     p = subparsers.add_parser("weights", help="metric weights: list, fetch")
@@ -149,22 +163,30 @@ def _check_sections(args: argparse.Namespace, allowed: tuple[str, ...], model: b
 
 
 def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """--model-config then --set, through the one resolver, checked against the model's typed Config."""
-    from uvc_data.configurable import resolve, to_dict
+    """--preset, then --model-config, then --set, through the one resolver, checked against the model's typed Config."""
+    from uvc_data.configurable import from_dict, resolve, to_dict
     from uvc_bench.models.registry import model_class
 
     cls = model_class(args.model)
-    return to_dict(resolve(cls.Config(), args.model_config or None, _sets(args, "model"),
+    base = from_dict(cls.Config, dict(get_preset_for(args).settings)) if args.preset else cls.Config()
+    return to_dict(resolve(base, args.model_config or None, _sets(args, "model"),
                            file_flag="--model-config", check=False))
+
+
+def get_preset_for(args: argparse.Namespace):
+    from uvc_bench.models.presets import get_preset
+
+    return get_preset(args.preset, args.model)
 
 
 def _generate_config(args: argparse.Namespace, out: str):
     from uvc_data.configurable import resolve
     from uvc_bench.generate import GenerateConfig
 
+    seed = args.seed if args.seed is not None else (get_preset_for(args).seed if args.preset else 2025)
     flags = GenerateConfig(suite=args.suite, out=out, model=args.model, model_settings=_model_settings(args),
-                           model_name=args.name,
-                           seed=args.seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
+                           model_name=args.name, preset=args.preset or None,
+                           seed=seed, height=args.height, width=args.width, num_frames=args.frames, fps=args.fps,
                            tasks=_split(args.tasks), limit=args.limit, overwrite=args.overwrite, workers=args.workers,
                            gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address,
                            progress=not args.no_progress and sys.stderr.isatty())
@@ -185,14 +207,19 @@ def _score_config(args: argparse.Namespace, outputs: str, model_name: str = ""):
             backend[d.strip()] = mode.strip()
         else:
             backend.update({d: b.strip() for d in dims})
-    metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend,
+    metrics = MetricsConfig(weights_dir=args.weights_dir, dimensions=dims, backend=backend, clip_dtype=args.clip_dtype,
                             batch_size=args.batch_size, device=args.device, depth_weights=args.depth_weights,
                             pose_backend=args.pose_backend, dwpose_dir=args.dwpose_dir)
     if args.batch_size < 1:
         raise ConfigError("--batch-size", "must be ≥ 1")
     flags = ScoreConfig(suite=args.suite, outputs=outputs, results=args.results, metrics=metrics,
                         na_convention=args.convention, fidelity=not args.no_fidelity, tasks=_split(args.tasks),
-                        limit=args.limit, model_name=model_name, vbench_export=args.vbench_export)
+                        limit=args.limit, model_name=model_name, vbench_export=args.vbench_export,
+                        cache=None if args.no_score_cache else args.score_cache, workers=args.score_workers,
+                        gpus_per_worker=args.score_gpus_per_worker,
+                        ray_address=getattr(args, "ray_address", ""),
+                        check_outputs=not args.no_output_check, command=["uvc", "bench", *sys.argv[2:]]
+                        if sys.argv[1:2] == ["bench"] else list(sys.argv))
     return resolve(flags, overrides=_sets(args, "score"), section="score.", check=False)
 
 
@@ -236,8 +263,13 @@ def _print_summary(results) -> None:
         na = "n/a" if t.na is None else f"{t.na:6.2f}"
         print(f"{name:22s} NA {na}  scored {t.num_scored}/{t.num_cases}")
     na = "n/a" if results.overall.na is None else f"{results.overall.na:6.2f}"
-    print(f"{'overall':22s} NA {na}  ({results.metrics.na_convention} convention over "
-          f"{', '.join(results.overall.na_dimensions) or 'no dimensions'})")
+    o, m = results.overall, results.metrics
+    print(f"{'overall':22s} NA {na}  ({m.na_convention} convention over {o.na_num_dimensions} of "
+          f"{len(m.dimensions)} dimensions: {', '.join(f'{d}={b}' for d, b in o.na_backends.items()) or 'none'})")
+    for d, why in m.fallbacks.items():
+        print(f"FALLBACK {d}: scored by {m.backends.get(d)!r}, not VBench's network ({why.splitlines()[0][:200]})")
+    for d, why in m.missing.items():
+        print(f"MISSING  {d}: not scored, left out of every NA ({why.splitlines()[0][:200]})")
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
@@ -248,12 +280,9 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def cmd_weights_fetch(args: argparse.Namespace) -> int:
-    from uvc_bench.weights import MANIFEST, fetch
+    from uvc_bench.weights import MANIFEST, fetch_and_report
 
-    for path, digest in fetch(args.names or list(MANIFEST), args.dest, args.base_url,
-                              allow_unverified=args.allow_unverified).items():
-        print(f"{digest}  {path}")
-    return 0
+    return fetch_and_report(args.names or list(MANIFEST), args.dest, args.base_url, args.allow_unverified)
 
 
 def _weights_line(r: dict[str, Any]) -> str:

@@ -20,8 +20,9 @@ import numpy as np
 
 from uvc_data.errors import ConfigError, UVCError
 from uvc_data.video.codec import encode_video
-from uvc_bench.case_vcu import case_vcu
-from uvc_bench.models.base import CaseFiles, GenRequest, GenResult, VideoModel, check_video
+from uvc_bench.case_reading import READING_NAME, ReadingConfig
+from uvc_bench.case_vcu import case_shape, case_vcu
+from uvc_bench.models.base import CaseFiles, GenRequest, GenResult, VideoModel, check_file, check_video
 from uvc_bench.suite import OFFICIAL_FPS, Case, Suite, load_suite
 
 RUN_FILE = "generation.json"
@@ -36,10 +37,13 @@ class GenerateConfig:
     model: str = "baseline"
     model_settings: dict[str, Any] = field(default_factory=dict)
     model_name: str = ""  # the name results and the leaderboard show ("" = the registry name, e.g. "vdot")
+    preset: str | None = None  # the preset the settings started from (uvc_bench.models.presets), recorded
     seed: int = 2025  # official: 2025 for every case
-    height: int = 0  # 0 = the suite's working size (suite.json), else the official 480
-    width: int = 0  # 0 = the suite's, else 832
-    num_frames: int = 0  # 0 = the suite's, else 81
+    # 0 = as the official inference derives them from each case's source (uvc_bench.case_reading); set = every case
+    # read to this shape (same frame spread, resize + centre crop): a deviation, recorded in generation.json
+    height: int = 0
+    width: int = 0
+    num_frames: int = 0
     fps: float = OFFICIAL_FPS  # frame rate of the written videos (official 16)
     crf: int = 12  # H.264 quality of the written videos
     tasks: list[str] = field(default_factory=list)  # empty = every case of the suite
@@ -67,18 +71,36 @@ class GenerateConfig:
 
 @dataclass(frozen=True)
 class Shape:
-    """Working size, frames and output fps of a run."""
+    """How a run reads its cases and writes its videos. height / width / num_frames: 0 = per case, as the official
+    inference reads it; default_*: the shape of cases without a source video (T2V, R2V)."""
 
     height: int
     width: int
     num_frames: int
     fps: float
     seed: int
+    default_height: int = 480
+    default_width: int = 832
+    default_frames: int = 81
+
+    @property
+    def reading(self) -> ReadingConfig:
+        return ReadingConfig(height=self.height, width=self.width, num_frames=self.num_frames)
+
+    @property
+    def default(self) -> tuple[int, int, int]:
+        return self.default_height, self.default_width, self.default_frames
+
+    def record(self) -> dict[str, Any]:
+        """The generation block of generation.json / results (what makes two runs' videos comparable)."""
+        return {"seed": self.seed, "height": self.height, "width": self.width, "num_frames": self.num_frames,
+                "fps": self.fps, "case_reading": READING_NAME, "default_height": self.default_height,
+                "default_width": self.default_width, "default_frames": self.default_frames}
 
 
 def run_shape(cfg: GenerateConfig, suite: Suite) -> Shape:
     (h, w), n, _ = suite.working_shape()
-    return Shape(cfg.height or h, cfg.width or w, cfg.num_frames or n, cfg.fps, cfg.seed)
+    return Shape(cfg.height, cfg.width, cfg.num_frames, cfg.fps, cfg.seed, h, w, n)
 
 
 def output_path(out: str | Path, case: Case) -> Path:
@@ -94,12 +116,33 @@ def write_video_atomic(path: Path, video: np.ndarray, fps: float, crf: int) -> N
 
 
 def build_request(case: Case, shape: Shape) -> GenRequest:
-    vcu = case_vcu(case, (shape.height, shape.width), shape.num_frames)
+    cs = case_shape(case, shape.reading, shape.default)
+    vcu = case_vcu(case, shape=cs)
     files = CaseFiles(case.src_video if "video" in case.route else None,
                       case.src_mask if case.route == "video_and_mask" else None,
                       case.src_ref_images if "ref" in case.route else ())
     return GenRequest(subtask=case.subtask, sample_id=case.sample_id, task=case.task, vcu=vcu, seed=shape.seed,
-                      size=(shape.height, shape.width), num_frames=shape.num_frames, fps=shape.fps, files=files)
+                      size=(cs.height, cs.width), num_frames=cs.num_frames, fps=shape.fps, files=files)
+
+
+def copy_video_atomic(src: Path, path: Path) -> None:
+    """A finished video file copied byte for byte (no cut, no re-encode) to `<path>.tmp`, then renamed."""
+    import shutil
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, path)
+
+
+def _result_problem(res: GenResult, req: GenRequest) -> str | None:
+    if res.error:
+        return res.error
+    if res.path is not None:
+        return check_file(res.path, req)
+    if res.video is None:
+        return "the model returned no video"
+    return check_video(res.video, req, res.fps)
 
 
 def generate_isolated(model: VideoModel, requests: list[GenRequest]) -> list[GenResult]:
@@ -129,10 +172,14 @@ def run_batch(model: VideoModel, cases: list[Case], shape: Shape, out: str, crf:
                                      "seconds": None}
     for req, res in zip(requests, generate_isolated(model, requests) if requests else []):
         rec: dict[str, Any] = {"case_id": req.case_id, "status": "ok", "error": None, "seconds": res.seconds}
-        problem = res.error or (check_video(res.video, req) if res.video is not None else "the model returned no video")
+        problem = _result_problem(res, req)
         if problem is None:
+            target = output_path(out, _case_of(cases, req.case_id))
             try:
-                write_video_atomic(output_path(out, _case_of(cases, req.case_id)), res.video, shape.fps, crf)
+                if res.path is not None:
+                    copy_video_atomic(res.path, target)
+                else:
+                    write_video_atomic(target, res.video, shape.fps, crf)
             except (UVCError, OSError) as exc:
                 problem = f"cannot write the video: {exc}"
         if problem:
@@ -232,9 +279,8 @@ def generate_suite(cfg: GenerateConfig, model_factory: Callable[[], VideoModel] 
     else:
         model = factory()
         name, settings, batch = model.name, model.settings(), model.batch_size
-    run = {"schema": RUN_SCHEMA, "model": {"name": cfg.model_name or name, "settings": settings},
-           "generation": {"seed": shape.seed, "height": shape.height, "width": shape.width,
-                          "num_frames": shape.num_frames, "fps": shape.fps, "crf": cfg.crf},
+    run = {"schema": RUN_SCHEMA, "model": {"name": cfg.model_name or name, "settings": settings, "preset": cfg.preset},
+           "generation": {**shape.record(), "crf": cfg.crf},
            "suite": {"root": str(suite.root), "hash": suite.content_hash()}, "toolkit_version": toolkit_version()}
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(out, run, cfg.overwrite)

@@ -1,7 +1,8 @@
 """VBench's normalised scores and the Normalized Average (NA) that VACE and VDOT report (uvcbench.md, "Normalised scores").
 
-norm_d = (x_d − min_d) / (max_d − min_d), not clipped; NA = 100 · Σ_d w_d · norm_d / D, where D = n (the number of
-dimensions reported; VACE's convention, reproduces its table) or D = Σ_d w_d (VBench's own convention).
+norm_d = (x_d − min_d) / (max_d − min_d), not clipped; NA = 100 · Σ_d w_d · norm_d / D, where D = Σ_d w_d ("vbench",
+the default: VBench's own `cal_final_score` and VDOT's six-dimension UVCBench table, 5.5 for the six) or D = n ("vace":
+VACE's 8-dimension table, which it reproduces; with six dimensions it caps the NA at 91.7).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ VBENCH_MIN_MAX: dict[str, tuple[float, float]] = {
     "overall_consistency": (0.0, 0.364),
 }
 DIM_WEIGHTS: dict[str, float] = {d: (0.5 if d == "dynamic_degree" else 1.0) for d in VBENCH_MIN_MAX}
-CONVENTIONS = ("vace", "vbench")
+CONVENTIONS = ("vbench", "vace")
+DEFAULT_CONVENTION = "vbench"
 
 
 def _check_known(values: Mapping[str, float]) -> None:
@@ -45,8 +47,8 @@ def normalize(values: Mapping[str, float]) -> dict[str, float]:
     return {d: norm_d(x, d) for d, x in values.items()}
 
 
-def normalized_average(values: Mapping[str, float], convention: str = "vace") -> float:
-    """NA in % over the dimensions given. "vace": Σ w_d·norm_d / n; "vbench": Σ w_d·norm_d / Σ w_d."""
+def normalized_average(values: Mapping[str, float], convention: str = DEFAULT_CONVENTION) -> float:
+    """NA in % over the dimensions given. "vbench" (default): Σ w_d·norm_d / Σ w_d; "vace": Σ w_d·norm_d / n."""
     if convention not in CONVENTIONS:
         raise ConfigError("convention", f"{convention!r} is not one of {CONVENTIONS}")
     normed = normalize(values)
@@ -77,7 +79,7 @@ def load_vbench_results(path: str | Path) -> dict[str, float]:
     return out
 
 
-def normalize_report(values: Mapping[str, float], convention: str = "vace") -> dict:
+def normalize_report(values: Mapping[str, float], convention: str = DEFAULT_CONVENTION) -> dict:
     """JSON-ready record: raw and normalised values, NA (%), the convention and the dimensions used."""
     dims = sorted(values)
     return {

@@ -2,9 +2,11 @@
 
 Structure is checked against the dataclasses of uvc_bench.results (one definition, no second schema to keep in
 sync): every field present, no unknown fields, every value of the declared type, numbers finite. Then the meaning:
-a supported schema_version, known case statuses and NA convention, every dimension value scored by the backend the
-file declares for that dimension (numbers from different backends are never mixed), normalised values and NAs that
-recompute from the raw values, and the overall NA equal to the mean of the task NAs.
+a supported schema_version (schema 1 files are upgraded first, uvc_bench.results.upgrade_v1), known case statuses and
+NA convention, every dimension value scored by the backend the file declares for that dimension (numbers from
+different backends are never mixed), normalised values and NAs that recompute from the raw values, each NA entry's
+na_backends / na_num_dimensions matching the dimensions it averages, and the overall NA equal to the mean of the
+task NAs.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import typing
 from typing import Any
 
 from uvc_data.errors import BadInputError
-from uvc_bench.results import CASE_STATUSES, SUPPORTED_VERSIONS, Results
+from uvc_bench.results import CASE_STATUSES, SUPPORTED_VERSIONS, Results, upgrade_v1
 
 TOLERANCE = 1e-6
 
@@ -81,6 +83,10 @@ def _check(value: Any, tp: Any, path: str, errors: list[str]) -> None:
         errors.append(f"{path}: expected true/false, got {value!r}")
 
 
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
+
+
 def _check_dims(dims: dict[str, Any], path: str, backends: dict[str, str], per_video: bool, errors: list[str]) -> None:
     from uvc_bench.metrics.api import AGGREGATE_SCALE
     from uvc_bench.normalize import VBENCH_MIN_MAX, norm_d
@@ -98,6 +104,17 @@ def _check_dims(dims: dict[str, Any], path: str, backends: dict[str, str], per_v
             if abs(want - v["normalized"]) > TOLERANCE:
                 errors.append(f"{path}.{d}.normalized: {v['normalized']} does not match raw {v['raw']} (expected "
                               f"{want:.6f})")
+
+
+def _check_cover(node: dict[str, Any], path: str, errors: list[str]) -> None:
+    """An NA entry's na_num_dimensions and na_backends describe the dimensions it averages."""
+    used = [d for d in node["na_dimensions"] if d in node["dimensions"]]
+    if node["na_num_dimensions"] != len(node["na_dimensions"]):
+        errors.append(f"{path}.na_num_dimensions: {node['na_num_dimensions']} but na_dimensions lists "
+                      f"{len(node['na_dimensions'])}")
+    want = {d: node["dimensions"][d]["backend"] for d in used}
+    if node["na_backends"] != want:
+        errors.append(f"{path}.na_backends: {node['na_backends']} is not the backends of its dimensions {want}")
 
 
 def _check_na(node: dict[str, Any], path: str, convention: str, errors: list[str]) -> None:
@@ -121,6 +138,7 @@ def validate_results(data: Any) -> None:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise BadInputError(f"a results file holds a JSON object, got {type(data).__name__}")
+    data = upgrade_v1(data)
     version = data.get("schema_version")
     if version not in SUPPORTED_VERSIONS:
         raise BadInputError(f"results schema_version {version!r} is not supported (supported: "
@@ -128,6 +146,12 @@ def validate_results(data: Any) -> None:
     _check(data, Results, "results", errors)
     if errors:
         raise BadInputError("invalid results file:\n  " + "\n  ".join(errors[:30]))
+    for i, c in enumerate(data["cases"]):
+        if c["video"] is not None and not _is_sha256(c["video"]["sha256"]):
+            errors.append(f"results.cases[{i}].video.sha256: {c['video']['sha256']!r} is not a SHA-256 (64 hex digits)")
+    for f, digest in data["provenance"]["weights"].items():
+        if not _is_sha256(digest):
+            errors.append(f"results.provenance.weights.{f}: {digest!r} is not a SHA-256 (64 hex digits)")
     m = data["metrics"]
     if m["na_convention"] not in ("vace", "vbench"):
         errors.append(f"results.metrics.na_convention: {m['na_convention']!r} is not 'vace' or 'vbench'")
@@ -140,7 +164,9 @@ def validate_results(data: Any) -> None:
         _check_dims(t["dimensions"], f"results.tasks.{k}.dimensions", backends, False, errors)
         if m["na_convention"] in ("vace", "vbench"):
             _check_na(t, f"results.tasks.{k}", m["na_convention"], errors)
+        _check_cover(t, f"results.tasks.{k}", errors)
     _check_dims(data["overall"]["dimensions"], "results.overall.dimensions", backends, False, errors)
+    _check_cover(data["overall"], "results.overall", errors)
     task_nas = [t["na"] for t in data["tasks"].values() if t["na"] is not None]
     overall = data["overall"]["na"]
     if overall is not None and (not task_nas or abs(sum(task_nas) / len(task_nas) - overall) > 1e-4):

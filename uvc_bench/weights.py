@@ -1,5 +1,10 @@
-"""Fetch the metric weights into the documented layout (uvc_bench.metrics.layout): SHA-256 checked, resumable
-(HTTP Range on a `.part` file), renamed into place atomically. Nothing here runs at scoring time.
+"""Fetch the metric weights into the documented layout (uvc_bench.metrics.layout): SHA-256 checked, resumable,
+renamed into place atomically. Nothing here runs at scoring time. A failed file does not stop the others: every
+file is tried and the run ends with a summary (WeightsFetchError lists each failure).
+
+Hub-hosted files (`hub` set) are fetched with huggingface_hub at the manifest's revision and checked against what the
+Hub publishes for that revision: the SHA-256 of an LFS file (its ETag) or the git blob SHA-1 of a regular one.
+Other files (GitHub releases) are fetched over HTTP with Range resume on a `.part` file.
 
     python -m uvc_bench.weights list
     python -m uvc_bench.weights fetch --dest ./weights dino_vitb16 laion_aesthetic [--base-url URL] [--allow-unverified]
@@ -34,20 +39,49 @@ class ChecksumMismatchError(UVCError):
     """A downloaded file's SHA-256 does not match the manifest; the file was deleted."""
 
 
+class WeightsFetchError(UVCError):
+    """Some files could not be fetched; `failed` maps each to its error, `done` holds the files that were."""
+
+    def __init__(self, failed: dict[str, Exception], done: dict[str, str]):
+        self.failed, self.done = failed, done
+        lines = "\n  ".join(f"{k}: {type(e).__name__}: {e}" for k, e in failed.items())
+        super().__init__(f"{len(failed)} weight file(s) could not be fetched ({len(done)} fetched or already "
+                         f"there):\n  {lines}")
+
+
+# The revision every Hub file is fetched at. "main" is NOT a pin: replace it by the commit the numbers were
+# produced with (`weights list` marks unpinned entries); the check against the Hub's published hash holds either way.
+HUB_REVISION = "main"
+
+
+@dataclass(frozen=True)
+class HubFile:
+    repo: str
+    filename: str
+    revision: str = HUB_REVISION
+
+
 @dataclass(frozen=True)
 class WeightFile:
     dest: str  # path inside the weights folder
     url: str  # official source
     sha256: str | None = None
     sha256_prefix: str | None = None
+    hub: HubFile | None = None  # fetched with huggingface_hub, checked against the Hub's published hash
 
     @property
     def verifiable(self) -> bool:
-        return bool(self.sha256 or self.sha256_prefix)
+        return bool(self.sha256 or self.sha256_prefix or self.hub)
 
 
-def _hf(repo: str, folder: str, files: Iterable[str]) -> list[WeightFile]:
-    return [WeightFile(f"{folder}/{f}", f"https://huggingface.co/{repo}/resolve/main/{f}") for f in files]
+def _hf(repo: str, folder: str, files: Iterable[str], revision: str = HUB_REVISION) -> list[WeightFile]:
+    return [WeightFile(f"{folder}/{f}", f"https://huggingface.co/{repo}/resolve/{revision}/{f}",
+                       hub=HubFile(repo, f, revision)) for f in files]
+
+
+def _hf_one(repo: str, filename: str, dest: str, revision: str = HUB_REVISION) -> WeightFile:
+    return WeightFile(dest, f"https://huggingface.co/{repo}/resolve/{revision}/{filename}",
+                      hub=HubFile(repo, filename, revision))
 
 
 MANIFEST: dict[str, list[WeightFile]] = {
@@ -59,10 +93,9 @@ MANIFEST: dict[str, list[WeightFile]] = {
     "musiq_spaq": [WeightFile("musiq/musiq_spaq_ckpt-358bb6af.pth",
                               "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/"
                               "musiq_spaq_ckpt-358bb6af.pth", sha256_prefix="358bb6af")],
-    "amt_s": [WeightFile("amt/amt-s.pth", "https://huggingface.co/lalala125/AMT/resolve/main/amt-s.pth")],
+    "amt_s": [_hf_one("lalala125/AMT", "amt-s.pth", "amt/amt-s.pth")],
     # the same raft-things.pth VBench unpacks from RAFT's models.zip; VACE's annotator repo serves it as a single file
-    "raft_things": [WeightFile("raft/raft-things.pth",
-                               "https://huggingface.co/ali-vilab/VACE-Annotators/resolve/main/flow/raft-things.pth")],
+    "raft_things": [_hf_one("ali-vilab/VACE-Annotators", "flow/raft-things.pth", "raft/raft-things.pth")],
 }
 
 
@@ -72,6 +105,71 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The git object id of a file (sha1 of "blob <size>\\0" + bytes): what the Hub publishes for non-LFS files."""
+    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def hub_published_hash(hub: HubFile, timeout: float, endpoint: str | None = None) -> str:
+    """The hash the Hub publishes for the file at its revision: 64 hex = SHA-256 (LFS), 40 hex = git blob SHA-1."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(hub.repo, hub.filename, revision=hub.revision, endpoint=endpoint),
+                                    timeout=timeout, endpoint=endpoint)
+    except Exception as exc:  # noqa: BLE001 — huggingface_hub raises httpx / its own errors; all mean "cannot reach"
+        raise DownloadError(f"cannot read the Hub's metadata of {hub.repo}/{hub.filename}@{hub.revision}: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    etag = (meta.etag or "").lower()
+    if len(etag) not in (40, 64) or any(c not in "0123456789abcdef" for c in etag):
+        raise ChecksumMismatchError(f"the Hub publishes no hash for {hub.repo}/{hub.filename} (etag {meta.etag!r})")
+    return etag
+
+
+def _hub_matches(path: Path, published: str) -> bool:
+    return (sha256_of(path) if len(published) == 64 else git_blob_sha1(path)) == published
+
+
+def fetch_hub_file(entry: WeightFile, dest: Path, timeout: float = 60.0, endpoint: str | None = None) -> tuple[Path, str]:
+    """One Hub file at its revision with huggingface_hub (resumable), checked against the Hub's published hash and
+    the manifest's sha256 when it pins one; moved into dest/entry.dest atomically."""
+    import shutil
+    import tempfile
+
+    from huggingface_hub import hf_hub_download
+
+    assert entry.hub is not None
+    hub = entry.hub
+    target = dest / entry.dest
+    published = hub_published_hash(hub, timeout, endpoint)
+    if target.exists():
+        if _hub_matches(target, published) and (not entry.sha256 or sha256_of(target) == entry.sha256):
+            return target, sha256_of(target)
+        raise ChecksumMismatchError(f"{target} exists but does not match {hub.repo}/{hub.filename}@{hub.revision}; "
+                                    "delete it and fetch again")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fetch_", dir=target.parent))
+    try:
+        try:
+            got = Path(hf_hub_download(hub.repo, hub.filename, revision=hub.revision, local_dir=staging,
+                                       etag_timeout=timeout, endpoint=endpoint))
+        except Exception as exc:  # noqa: BLE001
+            raise DownloadError(f"download of {hub.repo}/{hub.filename}@{hub.revision} failed: "
+                                f"{type(exc).__name__}: {exc}; run fetch again") from exc
+        digest = sha256_of(got)
+        if not _hub_matches(got, published) or (entry.sha256 and digest != entry.sha256.lower()):
+            raise ChecksumMismatchError(f"{hub.repo}/{hub.filename}@{hub.revision}: the downloaded file does not "
+                                        f"match the Hub's published hash {published} (sha256 {digest}); deleted")
+        os.replace(got, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target, digest
 
 
 def _matches(entry: WeightFile, digest: str) -> bool:
@@ -112,9 +210,12 @@ def _download(url: str, part: Path, timeout: float) -> None:
 
 
 def fetch_file(entry: WeightFile, dest: Path, base_url: str | None = None, allow_unverified: bool = False,
-               timeout: float = 60.0) -> tuple[Path, str]:
-    """Download one file into dest/entry.dest; returns (path, sha256). An existing verified file is kept."""
-    if not entry.verifiable and not allow_unverified:
+               timeout: float = 60.0, hub_endpoint: str | None = None) -> tuple[Path, str]:
+    """Download one file into dest/entry.dest; returns (path, sha256). An existing verified file is kept.
+    Hub files go through huggingface_hub unless `base_url` names a plain mirror laid out like the weights folder."""
+    if entry.hub is not None and not base_url:
+        return fetch_hub_file(entry, dest, timeout, hub_endpoint)
+    if not (entry.sha256 or entry.sha256_prefix) and not allow_unverified:
         raise ConfigError("allow_unverified", f"{entry.dest} has no published checksum in the manifest; pin its "
                           "sha256 in the manifest, or pass allow_unverified=True (--allow-unverified) to accept it")
     target = dest / entry.dest
@@ -140,17 +241,25 @@ def fetch_file(entry: WeightFile, dest: Path, base_url: str | None = None, allow
 
 def fetch(names: Iterable[str], dest: str | Path, base_url: str | None = None,
           manifest: Mapping[str, list[WeightFile]] = MANIFEST, allow_unverified: bool = False,
-          timeout: float = 60.0) -> dict[str, str]:
-    """Fetch every file of the named weights into `dest` (the metrics weights folder); returns {path: sha256}."""
+          timeout: float = 60.0, hub_endpoint: str | None = None) -> dict[str, str]:
+    """Fetch every file of the named weights into `dest` (the metrics weights folder); returns {path: sha256}.
+    Every file is tried; when some fail, WeightsFetchError lists them all (and what was fetched)."""
     out: dict[str, str] = {}
+    failed: dict[str, Exception] = {}
     names = list(names)
     for name in names:
         if name not in manifest:
             raise UnknownNameError("weights", name, list(manifest))
     for name in names:
         for entry in manifest[name]:
-            path, digest = fetch_file(entry, Path(dest), base_url, allow_unverified, timeout)
+            try:
+                path, digest = fetch_file(entry, Path(dest), base_url, allow_unverified, timeout, hub_endpoint)
+            except UVCError as exc:
+                failed[entry.dest] = exc
+                continue
             out[str(path)] = digest
+    if failed:
+        raise WeightsFetchError(failed, out)
     return out
 
 
@@ -167,17 +276,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "list":
         for name, files in MANIFEST.items():
             for e in files:
-                check = e.sha256 or (f"sha256 {e.sha256_prefix}…" if e.sha256_prefix else "no published checksum")
-                print(f"{name:16s} {e.dest:45s} {e.url}  [{check}]")
+                print(f"{name:16s} {e.dest:45s} {e.url}  [{describe_check(e)}]")
         return 0
     try:
-        for path, digest in fetch(args.names or list(MANIFEST), args.dest, args.base_url,
-                                  allow_unverified=args.allow_unverified).items():
-            print(f"{digest}  {path}")
+        return fetch_and_report(args.names or list(MANIFEST), args.dest, args.base_url, args.allow_unverified)
     except UVCError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return 2
+
+
+def describe_check(e: WeightFile) -> str:
+    if e.hub is not None:
+        pin = "" if len(e.hub.revision) == 40 else " — revision not pinned to a commit"
+        return f"Hub hash at {e.hub.revision}{pin}" + (f", sha256 {e.sha256}" if e.sha256 else "")
+    return e.sha256 or (f"sha256 {e.sha256_prefix}…" if e.sha256_prefix else "no published checksum")
+
+
+def fetch_and_report(names: list[str], dest: str, base_url: str | None, allow_unverified: bool) -> int:
+    """Fetch, print every file fetched and a summary of the failures; 0 when all were fetched, else 1."""
+    try:
+        done = fetch(names, dest, base_url, allow_unverified=allow_unverified)
+        failed: dict[str, Exception] = {}
+    except WeightsFetchError as exc:  # other errors (an unknown name) are bad input: the caller reports them
+        done, failed = exc.done, exc.failed
+    for path, digest in done.items():
+        print(f"{digest}  {path}")
+    for d, exc in failed.items():
+        print(f"FAILED {d}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"fetched {len(done)} file(s), {len(failed)} failed", file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

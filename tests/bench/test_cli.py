@@ -39,6 +39,14 @@ def test_run_baseline_offline_then_normalize(suite, tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "overall" in printed and "firstframe+pose" in printed
+    # what the NA covers, and every missing dimension, in the summary
+    assert "vbench convention over 2 of 6 dimensions" in printed and "dynamic_degree=dis_flow_offline" in printed
+    assert "MISSING  subject_consistency" in printed and "MISSING  imaging_quality" in printed
+    rc = main(["bench", "score", "--suite", str(suite), "--outputs", str(out), "--backend", "auto", "--no-fidelity",
+               "--dimensions", "motion_smoothness,dynamic_degree", "--results", str(tmp_path / "auto.json")])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "FALLBACK motion_smoothness: scored by 'dis_interp_offline'" in printed and "FALLBACK dynamic_degree" in printed
     data = json.loads((out / "results.json").read_text())
     validate_results(data)
     assert len(data["cases"]) == 8 and all(c["status"] == "ok" for c in data["cases"])

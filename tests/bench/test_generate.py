@@ -57,7 +57,10 @@ def test_generate_layout_log_and_resume(suite_dir, tmp_path):
     assert v.shape == (9, 32, 32, 3) and fps == 16.0
     run = json.loads((out / RUN_FILE).read_text())
     assert run["model"]["name"] == "baseline" and run["suite"]["hash"].startswith("sha256:")
-    assert run["generation"] == {"seed": 2025, "height": 32, "width": 32, "num_frames": 9, "fps": 16.0, "crf": 12}
+    # 0 = each case read as the official inference reads it; the default shape is for cases without a source video
+    assert run["generation"] == {"seed": 2025, "height": 0, "width": 0, "num_frames": 0, "fps": 16.0, "crf": 12,
+                                 "case_reading": "vace_keep_last", "default_height": 32, "default_width": 32,
+                                 "default_frames": 9}
     assert all(r["status"] == "ok" for r in read_log(out).values())
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.mp4")}
     s2 = generate_suite(_cfg(suite_dir, out), log=lambda m: None)
@@ -97,6 +100,21 @@ def test_a_bad_case_input_is_recorded(suite_dir, tmp_path):
     assert len(s.failed) == 1 and "input:" in next(iter(s.failed.values())) and s.ok == 1
 
 
+def test_folder_videos_pass_through_byte_for_byte_and_mismatches_fail(suite_dir, tmp_path):
+    made = tmp_path / "made"
+    generate_suite(_cfg(suite_dir, made, tasks=["depth"]), log=lambda m: None)
+    victim = next(made.glob("depth/*.mp4"))
+    other = sorted(set(made.glob("depth/*.mp4")) - {victim})[0]
+    from uvc_data.video.codec import encode_video
+
+    victim.write_bytes(encode_video(decode_video(victim)[0][:5], 16.0))  # 5 frames for a 9-frame case
+    out = tmp_path / "out"
+    s = generate_suite(_cfg(suite_dir, out, tasks=["depth"], model="folder", model_settings={"root": str(made)}),
+                       log=lambda m: None)
+    assert s.ok == 1 and "5 frames, the case has 9" in s.failed[f"depth/{victim.stem}"]
+    assert (out / "depth" / other.name).read_bytes() == other.read_bytes()  # no cut, no re-encode
+
+
 def test_config_checks(suite_dir, tmp_path):
     with pytest.raises(ConfigError, match="height"):
         generate_suite(_cfg(suite_dir, tmp_path, height=32), log=lambda m: None)
@@ -110,7 +128,7 @@ def test_ray_actors_generate_the_same_videos(suite_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     local = tmp_path / "local"
     generate_suite(_cfg(suite_dir, local, tasks=["depth", "r2v"]), log=lambda m: None)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         s = generate_suite(_cfg(suite_dir, tmp_path / "ray", tasks=["depth", "r2v"], workers=2,
                                 model_settings={"batch_size": 1}), log=lambda m: None)

@@ -19,7 +19,7 @@ from uvc_bench.metrics.preprocess import (
     dino_transform,
     musiq_transform,
     pad_sizes,
-    resize_uint8,
+    resize_float,
     shorter_side_size,
 )
 
@@ -82,9 +82,14 @@ def test_torchvision_resize_semantics():
     assert shorter_side_size(480, 832, 224) == (224, 388)
     assert shorter_side_size(832, 480, 224) == (388, 224)
     x = torch.randint(0, 256, (2, 3, 480, 832), dtype=torch.uint8)
-    assert resize_uint8(x, (480, 832), "bilinear") is x
-    y = resize_uint8(x, (224, 388), "bicubic")
-    assert y.dtype == torch.uint8 and y.shape == (2, 3, 224, 388)
+    assert torch.equal(resize_float(x, (480, 832), "bilinear"), x.float())
+    y = resize_float(x, (224, 388), "bicubic")
+    assert y.dtype == torch.float32 and y.shape == (2, 3, 224, 388)
+    # VBench resizes float frames: bicubic overshoot at a hard edge is kept, nothing is rounded
+    edge = torch.zeros((1, 3, 40, 40), dtype=torch.uint8)
+    edge[..., 20:] = 255
+    e = resize_float(edge, (97, 97), "bicubic")
+    assert e.max() > 255 and e.min() < 0 and not torch.equal(e, e.round())
     c = center_crop(torch.arange(10 * 7).view(1, 1, 10, 7), 4)
     assert c[0, 0, 0, 0].item() == 3 * 7 + 2  # int(round(3.0)), int(round(1.5)) = 2
     assert clip_transform(x).shape == (2, 3, 224, 224)

@@ -75,7 +75,10 @@ def test_scorer_offline_backends_by_name(texture):
 
 
 def test_auto_records_the_fallback_and_reference_never_substitutes(tmp_path):
-    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree", "motion_smoothness"]))
+    default = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree", "motion_smoothness"]))
+    assert default.backends == {} and set(default.missing) == {"dynamic_degree", "motion_smoothness"}  # reference
+    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree", "motion_smoothness"],
+                                backend={"dynamic_degree": "auto", "motion_smoothness": "auto"}))
     assert auto.backends == {"dynamic_degree": "dis_flow_offline", "motion_smoothness": "dis_interp_offline"}
     assert "raft" in auto.fallbacks["dynamic_degree"]
     ref = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree", "imaging_quality"],
@@ -98,7 +101,7 @@ def test_unusable_reference_weights_are_reported_never_used(tmp_path, dim, key, 
     p.write_bytes(b"truncated download")
     ref = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=[dim], backend={dim: "reference"}))
     assert ref.backends == {} and "unusable weights" in ref.missing[dim] and str(p) in ref.missing[dim]
-    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=[dim]))
+    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=[dim], backend={dim: "auto"}))
     if fallback:
         assert auto.backends == {dim: fallback} and str(p) in auto.fallbacks[dim]
     else:

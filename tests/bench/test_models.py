@@ -10,6 +10,12 @@ from uvc_data.errors import ConfigError, UnknownNameError
 from uvc_data.vcu import VCU, to_uint8, to_unit
 from uvc_data.video.codec import decode_video, encode_video
 from uvc_bench.models import CaseFiles, GenRequest, build_model, model_names
+from uvc_bench.models.base import check_file
+
+
+def _write(path, video, fps):
+    path.write_bytes(encode_video(video, fps))
+    return path
 
 FAKE = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_generator.py")
 T, H, W = 5, 16, 16
@@ -51,11 +57,17 @@ def test_folder_model(tmp_path):
     video = np.full((8, H, W, 3), 90, np.uint8)
     (tmp_path / "depth" / "s1.mp4").write_bytes(encode_video(video, 16))
     (tmp_path / "depth" / "bad.mp4").write_bytes(b"not a video")
+    (tmp_path / "depth" / "s3.mp4").write_bytes(encode_video(video[:T], 16))
     m = build_model("folder", {"root": str(tmp_path)})
-    ok, missing, bad = m.generate([_req(), _req(sample="s2"), _req(sample="bad")])
-    assert ok.ok and ok.video.shape == (T, H, W, 3) and ok.seconds is None  # cut to the asked frames; not timed
+    ok, missing, bad, exact = m.generate([_req(), _req(sample="s2"), _req(sample="bad"), _req(sample="s3")])
+    # files pass through untouched (never decoded, cut or re-encoded here); not timed
+    assert ok.ok and ok.video is None and ok.path == tmp_path / "depth" / "s1.mp4" and ok.seconds is None
     assert "no video at" in missing.error and "s2.mp4" in missing.error
-    assert "cannot decode" in bad.error
+    # the harness checks each file against its case: 8 frames for a 5-frame case is that case's error
+    assert "8 frames, the case has 5" in check_file(ok.path, _req())
+    assert "cannot read video" in check_file(bad.path, _req(sample="bad"))
+    assert check_file(exact.path, _req(sample="s3")) is None
+    assert "24 fps, the run writes 16" in check_file(_write(tmp_path / "f.mp4", video[:T], 24), _req())
     with pytest.raises(ConfigError, match="root"):
         build_model("folder")
 

@@ -216,7 +216,8 @@ def test_unusable_checkpoint_is_reported_not_fatal(tmp_path):
     ref_only = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["motion_smoothness"],
                                     backend={"motion_smoothness": "reference"}))
     assert ref_only.backends == {} and str(p) in ref_only.missing["motion_smoothness"]
-    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["motion_smoothness"]))
+    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["motion_smoothness"],
+                                backend={"motion_smoothness": "auto"}))
     assert auto.backends == {"motion_smoothness": "dis_interp_offline"}
     assert "unusable weights" in auto.fallbacks["motion_smoothness"]
 

@@ -23,7 +23,16 @@ def _row(pcts):
 
 @pytest.mark.parametrize("row,na", [(VACE_DEPTH, 74.99), (T2VZERO_POSE, 59.69)])
 def test_published_rows(row, na):
-    assert normalized_average(_row(row)) == pytest.approx(na, abs=0.007)
+    assert normalized_average(_row(row), "vace") == pytest.approx(na, abs=0.007)  # VACE's table: ÷ n
+
+
+def test_default_is_vbench_convention_and_six_dimension_ceiling():
+    best = {d: 1.0 for d in ("subject_consistency", "background_consistency", "aesthetic_quality", "imaging_quality",
+                             "dynamic_degree")}
+    best["motion_smoothness"] = 0.9975
+    assert normalized_average(best) == pytest.approx(100.0)  # ÷ Σw = 5.5: a perfect run scores 100
+    assert normalized_average(best, "vace") == pytest.approx(100 * 5.5 / 6)  # ÷ 6 cannot exceed 91.7
+    assert normalize_report(best)["convention"] == "vbench"
 
 
 def test_vbench_convention_divides_by_weight_sum():
@@ -43,8 +52,8 @@ def test_six_dimensions_by_hand():
     vals = {"subject_consistency": 0.95, "background_consistency": 0.96, "aesthetic_quality": 0.6,
             "imaging_quality": 0.65, "motion_smoothness": 0.98, "dynamic_degree": 0.4}
     by_hand = ((0.95 - 0.1462) / 0.8538 + (0.96 - 0.2615) / 0.7385 + 0.6 + 0.65 + (0.98 - 0.706) / 0.2915 + 0.5 * 0.4)
-    assert normalized_average(vals) == pytest.approx(100 * by_hand / 6)
-    assert normalized_average(vals, "vbench") == pytest.approx(100 * by_hand / 5.5)
+    assert normalized_average(vals, "vace") == pytest.approx(100 * by_hand / 6)
+    assert normalized_average(vals) == pytest.approx(100 * by_hand / 5.5)
 
 
 def test_bad_input():
@@ -73,7 +82,7 @@ def test_load_vbench_results_both_formats(tmp_path):
 
 
 def test_report_is_json_ready():
-    rep = normalize_report(_row(VACE_DEPTH))
+    rep = normalize_report(_row(VACE_DEPTH), "vace")
     json.dumps(rep)
     assert rep["convention"] == "vace" and len(rep["dimensions"]) == 8
     assert rep["normalized_average"] == pytest.approx(74.99, abs=0.007)

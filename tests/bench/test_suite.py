@@ -10,7 +10,8 @@ from tests.fixtures.synthetic import synthetic_sample
 from uvc_data.errors import BadInputError, UnknownNameError
 from uvc_data.vcu import build_vcu, to_uint8
 from uvc_data.video.codec import encode_png, encode_video
-from uvc_bench.case_vcu import case_ground_truth, case_vcu
+from uvc_bench.case_reading import ReadingConfig
+from uvc_bench.case_vcu import case_ground_truth, case_shape, case_vcu
 from uvc_bench.suite import load_suite
 
 
@@ -52,7 +53,7 @@ def test_case_vcu_matches_build_vcu(suite_dir, task):
     i = int(case.sample_id[-3:])
     sample = synthetic_sample(case.sample_id, seed=i)
     want = build_vcu(task, sample.prompt, sample.frames, sample.conditions)
-    got = case_vcu(case, (32, 32), 9)
+    got = case_vcu(case, default=(32, 32, 9))  # the official reading of a 32×32, 9-frame source is itself
     assert got.prompt == want.prompt and got.task == want.task
     np.testing.assert_array_equal(got.masks, want.masks)
     assert len(got.refs) == len(want.refs)
@@ -60,19 +61,19 @@ def test_case_vcu_matches_build_vcu(suite_dir, task):
     assert err < 8, f"{task}: mean abs error {err}"
     for g, w in zip(got.refs, want.refs):
         assert np.abs(g - w).max() < 1e-6  # PNG is lossless
-    gt = case_ground_truth(case, (32, 32), 9)
+    gt = case_ground_truth(case, case_shape(case, ReadingConfig(), (32, 32, 9)))
     assert gt is not None and gt.shape == (9, 32, 32, 3)
 
 
 def test_case_vcu_resizes_and_rejects_too_few_frames(suite_dir):
     suite = load_suite(suite_dir)
     case = next(c for c in suite.cases if c.subtask == "outpainting")
-    v = case_vcu(case, (16, 24), 5)
-    assert v.frames.shape == (5, 16, 24, 3) and set(np.unique(v.masks)) <= {0.0, 1.0}
+    v = case_vcu(case, ReadingConfig(height=16, width=24, num_frames=5))
+    assert v.frames.shape == (5, 16, 24, 3) and v.masks.min() >= 0.0 and v.masks.max() <= 1.0
     with pytest.raises(BadInputError, match="has 9 frames, the run asks for 81"):
-        case_vcu(case, (32, 32), 81)
+        case_vcu(case, ReadingConfig(num_frames=81))
     r2v = next(c for c in suite.cases if c.subtask == "r2v")
-    v = case_vcu(r2v, (32, 48), 81)  # no video: any length; reference fitted on white at the new size
+    v = case_vcu(r2v, default=(32, 48, 81))  # no video: the run's default shape; reference fitted on white
     assert v.frames.shape == (81, 32, 48, 3) and not v.frames.any() and v.refs[0].shape == (32, 48, 3)
     assert v.refs[0][:, 0].min() == 1.0  # white canvas on the widened sides
 
@@ -144,7 +145,7 @@ def test_missing_files_are_reported_per_case(tmp_path):
     assert "missing file" in probs["depth/a"][0] and "videos/none.mp4" in probs["depth/a"][0]
     assert any("needs src_ref_images" in p for p in probs["reference+depth/b"])
     with pytest.raises(BadInputError, match="missing file"):
-        case_vcu(suite.cases[0], (8, 8), 3)
+        case_vcu(suite.cases[0])
 
 
 def test_no_index_and_duplicates(tmp_path):

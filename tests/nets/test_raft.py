@@ -187,7 +187,8 @@ def test_corrupt_checkpoint_is_reported_as_missing_and_auto_falls_back(tmp_path)
                                backend={"dynamic_degree": "reference"}))
     assert ref.backends == {} and str(p) in ref.missing["dynamic_degree"]
     assert "raft/raft-things.pth" in ref.missing["dynamic_degree"]
-    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree"]))
+    auto = Scorer(MetricsConfig(weights_dir=str(tmp_path), dimensions=["dynamic_degree"],
+                                backend={"dynamic_degree": "auto"}))  # the default is reference: auto is explicit
     assert auto.backends == {"dynamic_degree": "dis_flow_offline"}
     assert "cannot be read" in auto.fallbacks["dynamic_degree"]
 

@@ -41,9 +41,14 @@ class DimScore:
 class MetricsConfig:
     weights_dir: str | None = None
     dimensions: list[str] = field(default_factory=lambda: list(VBENCH_DIMENSIONS))
-    backend: dict[str, str] = field(default_factory=dict)  # dimension → "reference" | "offline" | "auto" (default auto)
+    # dimension → "reference" | "offline" | "auto"; unset = "reference" (VBench's networks; a missing weight leaves the
+    # dimension out, named in Scorer.missing). "offline" and "auto" (reference, else offline) are explicit choices.
+    backend: dict[str, str] = field(default_factory=dict)
     batch_size: int = 16
     device: str = "cpu"
+    # dtype of the CLIP encoders (background_consistency, aesthetic_quality): "auto" = as VBench's clip.load, float16
+    # on CUDA and float32 on CPU; "float32" / "float16" force one.
+    clip_dtype: str = "auto"
     # condition fidelity's re-annotators (uvc_bench.metrics.fidelity_reannotation), loaded once per Scorer:
     depth_weights: str = ""  # Depth Anything V2 transformers folder; "" = depth re-annotation skipped
     pose_backend: str = "mediapipe"  # "mediapipe" (offline, bundled in the wheel) | "dwpose" (needs dwpose_dir)
@@ -62,6 +67,8 @@ class MetricsConfig:
                 raise ConfigError(f"backend.{d}", f"{mode!r} is not one of {BACKEND_MODES}")
         if self.batch_size < 1:
             raise ConfigError("batch_size", f"must be ≥ 1, got {self.batch_size}")
+        if self.clip_dtype not in ("auto", "float32", "float16"):
+            raise ConfigError("clip_dtype", f"{self.clip_dtype!r} is not one of ['auto', 'float32', 'float16']")
         if self.pose_backend not in ("mediapipe", "dwpose"):
             raise ConfigError("pose_backend", f"{self.pose_backend!r} is not one of ['mediapipe', 'dwpose']")
 
@@ -86,8 +93,9 @@ class Scorer:
         self.missing: dict[str, str] = {}
         self.fallbacks: dict[str, str] = {}
         self._dims = {}
+        self.dtype = resolve_clip_dtype(cfg.clip_dtype, cfg.device)
         for name in cfg.dimensions:
-            mode = cfg.backend.get(name, "auto")
+            mode = cfg.backend.get(name, "reference")
             try:
                 dim, note = build_dimension(name, mode, cfg)
             except (MissingWeightsError, MissingDependencyError) as exc:
@@ -111,6 +119,13 @@ class Scorer:
         if not fps or fps <= 0:
             raise BadInputError(f"fps must be > 0, got {fps!r}; pass the video's frame rate")
         return {name: dim.score(frames, float(fps)) for name, dim in self._dims.items()}
+
+
+def resolve_clip_dtype(name: str, device: str) -> str:
+    """VBench loads CLIP with clip.load: float16 weights on CUDA, float32 on CPU."""
+    if name != "auto":
+        return name
+    return "float16" if str(device).startswith("cuda") else "float32"
 
 
 def check_frames(frames: np.ndarray) -> None:

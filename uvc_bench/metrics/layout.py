@@ -53,3 +53,24 @@ def resolve(weights_dir: str | None, key: str) -> Path:
     if not ok:
         raise MissingWeightsError(entry.what, [str(path / "config.json") if entry.is_dir else str(path)], how)
     return path
+
+
+# The weights each dimension's reference backend loads (provenance hashes them).
+REFERENCE_WEIGHTS: dict[str, tuple[str, ...]] = {
+    "subject_consistency": ("dino_vitb16",),
+    "background_consistency": ("clip_vitb32",),
+    "aesthetic_quality": ("clip_vitl14", "laion_aesthetic"),
+    "imaging_quality": ("musiq_spaq",),
+    "motion_smoothness": ("amt_s",),
+    "dynamic_degree": ("raft_things",),
+}
+
+
+def weight_files(weights_dir: str | None, key: str) -> list[Path]:
+    """The files of weight `key` present in `weights_dir` (every file of a model folder), sorted."""
+    if weights_dir is None:
+        return []
+    path = Path(weights_dir) / ENTRIES[key].relpath
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    return [path] if path.is_file() else []

@@ -1,7 +1,11 @@
-"""VBench's frame preprocessing, reproduced on torch tensors with torchvision's uint8 semantics (interpolate in float,
-round back to uint8, clamp for bicubic) — without importing torchvision, which has no CPU build here.
+"""VBench's frame preprocessing, reproduced on torch tensors without importing torchvision (no CPU build here).
 
-Shapes: x_NCHW uint8 tensors in, float tensors out where said.
+VBench's `load_video` turns the decoded uint8 frames into a float32 tensor (`torch.Tensor(frames)`) before any
+transform, so every resize runs on float frames in [0, 255]: no rounding back to uint8 and no clamping between the
+decode and the network (bicubic may overshoot [0, 255]; VBench keeps that). torchvision's Resize on a float tensor is
+`interpolate(..., align_corners=False, antialias=False)`, which is what `resize_float` does.
+
+Shapes: x_NCHW uint8 (or float) tensors in, float tensors out.
 """
 from __future__ import annotations
 
@@ -17,14 +21,13 @@ def to_nchw(frames_NHWC: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(frames_NHWC)).permute(0, 3, 1, 2)
 
 
-def resize_uint8(x_NCHW: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
-    """torchvision.transforms.Resize(size, interpolation=mode, antialias=False) on a uint8 tensor."""
-    if tuple(x_NCHW.shape[-2:]) == tuple(size):
-        return x_NCHW
-    y = F.interpolate(x_NCHW.float(), size=size, mode=mode, align_corners=False, antialias=False)
-    if mode == "bicubic":
-        y = y.clamp(0, 255)
-    return torch.round(y).to(torch.uint8)
+def resize_float(x_NCHW: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
+    """torchvision.transforms.Resize(size, interpolation=mode, antialias=False) on VBench's float32 frames in
+    [0, 255]: no rounding, no clamping."""
+    x = x_NCHW.float()
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=False)
 
 
 def shorter_side_size(height: int, width: int, short: int) -> tuple[int, int]:
@@ -50,14 +53,14 @@ def normalize(x01_NCHW: torch.Tensor, mean: tuple[float, ...], std: tuple[float,
 def dino_transform(x_NCHW: torch.Tensor, n_px: int = 224) -> torch.Tensor:
     """Subject consistency: shorter side → 224 (bilinear, no antialias, no crop), /255, ImageNet mean/std."""
     size = shorter_side_size(*x_NCHW.shape[-2:], n_px)
-    return normalize(resize_uint8(x_NCHW, size, "bilinear").float() / 255.0, IMAGENET_MEAN, IMAGENET_STD)
+    return normalize(resize_float(x_NCHW, size, "bilinear") / 255.0, IMAGENET_MEAN, IMAGENET_STD)
 
 
 def clip_transform(x_NCHW: torch.Tensor, n_px: int = 224) -> torch.Tensor:
     """Background consistency / aesthetic quality: shorter side → 224 bicubic, centre crop 224, CLIP mean/std."""
     size = shorter_side_size(*x_NCHW.shape[-2:], n_px)
-    x = center_crop(resize_uint8(x_NCHW, size, "bicubic"), n_px)
-    return normalize(x.float() / 255.0, CLIP_MEAN, CLIP_STD)
+    x = center_crop(resize_float(x_NCHW, size, "bicubic"), n_px)
+    return normalize(x / 255.0, CLIP_MEAN, CLIP_STD)
 
 
 def musiq_transform(x_NCHW: torch.Tensor, longer: int = 512) -> torch.Tensor:
@@ -65,7 +68,7 @@ def musiq_transform(x_NCHW: torch.Tensor, longer: int = 512) -> torch.Tensor:
     h, w = x_NCHW.shape[-2:]
     if max(h, w) > longer:
         scale = longer / max(h, w)
-        x_NCHW = resize_uint8(x_NCHW, (int(scale * h), int(scale * w)), "bilinear")
+        return resize_float(x_NCHW, (int(scale * h), int(scale * w)), "bilinear") / 255.0
     return x_NCHW.float() / 255.0
 
 

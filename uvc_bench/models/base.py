@@ -48,10 +48,12 @@ class GenResult:
     video: np.ndarray | None = None  # (T, H, W, 3) uint8
     error: str | None = None
     seconds: float | None = None  # wall time spent generating this case (None: not measured, e.g. `folder`)
+    fps: float | None = None  # frame rate of the video (None = the request's fps, for in-memory videos)
+    path: Path | None = None  # a finished video file, written as it is (no cut, no re-encode), instead of `video`
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.video is not None
+        return self.error is None and (self.video is not None or self.path is not None)
 
 
 class VideoModel(abc.ABC):
@@ -81,8 +83,24 @@ class VideoModel(abc.ABC):
         return int(getattr(self.cfg, "batch_size", 1) or 1)
 
 
-def check_video(video: np.ndarray, req: GenRequest) -> str | None:
-    """Why `video` is not a valid output for `req` (None when it is)."""
+def shape_mismatch(frames: int, height: int, width: int, fps: float | None, req: GenRequest) -> str | None:
+    """What differs between an output (frames, size, fps) and the case it answers (None when nothing does)."""
+    diffs = []
+    if frames != req.num_frames:
+        diffs.append(f"{frames} frames, the case has {req.num_frames}")
+    if (height, width) != tuple(req.size):
+        diffs.append(f"{width}×{height}, the case is {req.size[1]}×{req.size[0]}")
+    if fps is not None and abs(fps - req.fps) > 1e-3:
+        diffs.append(f"{fps:g} fps, the run writes {req.fps:g}")
+    if not diffs:
+        return None
+    return ("output does not match its case: " + "; ".join(diffs) +
+            " — generate at the case's shape (GenRequest.num_frames / size / fps)")
+
+
+def check_video(video: np.ndarray, req: GenRequest, fps: float | None = None) -> str | None:
+    """Why `video` is not a valid output for `req` (None when it is): a (T, H, W, 3) uint8 array with the case's
+    frames and size (and fps, when the model gives one)."""
     if not isinstance(video, np.ndarray) or video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
         return (f"model output must be a (T, H, W, 3) uint8 array, got "
                 f"{getattr(video, 'dtype', type(video).__name__)} {getattr(video, 'shape', '')}")
@@ -90,4 +108,16 @@ def check_video(video: np.ndarray, req: GenRequest) -> str | None:
         return f"model output has {video.shape[0]} frame(s); at least 2 are needed to score a video"
     if video.shape[1] % 2 or video.shape[2] % 2:
         return f"model output is {video.shape[2]}x{video.shape[1]}; H.264 needs even sizes"
-    return None
+    return shape_mismatch(video.shape[0], video.shape[1], video.shape[2], fps, req)
+
+
+def check_file(path: Path, req: GenRequest) -> str | None:
+    """The same checks on a finished video file (probed, not decoded): frames, size and its own fps."""
+    from uvc_bench.video_io import probe_video
+    from uvc_data.errors import BadInputError
+
+    try:
+        p = probe_video(path)
+    except BadInputError as exc:
+        return f"{path}: {exc}"
+    return shape_mismatch(p.num_frames, p.height, p.width, p.fps or None, req)

@@ -38,5 +38,5 @@ class BaselineModel(VideoModel):
         out = []
         for req in requests:
             t0 = time.perf_counter()
-            out.append(GenResult(req.case_id, baseline_video(req), seconds=time.perf_counter() - t0))
+            out.append(GenResult(req.case_id, baseline_video(req), seconds=time.perf_counter() - t0, fps=req.fps))
         return out

@@ -7,7 +7,8 @@ or `$(...)` reaches the program as one literal argument. An argument that is exa
 argument per reference image (none when the case has none); inside a longer argument they are joined with commas.
 Inputs the case does not have become "". Inputs a case has but the suite did not store (requests built in code)
 are written from the VCU to a temporary folder first. The program must write an MP4 to {out}; a non-zero exit,
-a timeout or a missing output is that case's error (with the tail of its stderr).
+a timeout, a missing output or one whose frames / size / fps differ from the case is that case's error (with
+the tail of its stderr).
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def materialise(req: GenRequest, folder: Path) -> CaseFiles:
         src_video.write_bytes(encode_video(to_uint8(vcu.frames), req.fps))
     if src_mask is None and has_video and bool(np.any(vcu.masks == 0.0)):
         src_mask = folder / "src_mask.mp4"
-        src_mask.write_bytes(encode_video((vcu.masks > 0.5).astype(np.uint8) * 255, req.fps, crf=0))
+        src_mask.write_bytes(encode_video(np.round(vcu.masks * 255).astype(np.uint8), req.fps, crf=0))
     if not refs and vcu.refs:
         refs = tuple(folder / f"ref{i}.png" for i in range(len(vcu.refs)))
         for p, r in zip(refs, vcu.refs):
@@ -118,10 +119,10 @@ class CommandModel(VideoModel):
             if not out.is_file():
                 return GenResult(req.case_id, error=f"command exited 0 but wrote nothing to {{out}} ({out})")
             try:
-                video = decode_video(out)[0][: req.num_frames]
+                video, fps = decode_video(out)  # never cut: the harness checks it against the case
             except BadInputError as exc:
                 return GenResult(req.case_id, error=f"command output is not a video: {exc}")
-        return GenResult(req.case_id, video, seconds=time.perf_counter() - t0)
+        return GenResult(req.case_id, video, seconds=time.perf_counter() - t0, fps=fps or None)
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         return [self._one(r) for r in requests]

@@ -116,7 +116,7 @@ class DiffusersVACEModel(VideoModel):
                                                 "for Wan (e.g. 81); change num_frames")
         vcu = req.vcu
         video = _pil_frames(to_uint8(vcu.frames))
-        mask = _pil_frames(np.repeat(((vcu.masks > 0.5) * 255).astype(np.uint8)[..., None], 3, -1))
+        mask = _pil_frames(np.repeat(np.round(vcu.masks * 255).astype(np.uint8)[..., None], 3, -1))  # continuous, as VACE
         refs = _pil_frames(np.stack([to_uint8(r) for r in vcu.refs])) if vcu.refs else None
         gen = torch.Generator("cpu").manual_seed(req.seed)
         # A case that raises (e.g. a size the pipeline rejects) is isolated and recorded by the harness.
@@ -130,7 +130,7 @@ class DiffusersVACEModel(VideoModel):
         problem = check_video(result, req)
         if problem:
             return GenResult(req.case_id, error=problem)
-        return GenResult(req.case_id, result, seconds=time.perf_counter() - t0)
+        return GenResult(req.case_id, result, seconds=time.perf_counter() - t0, fps=req.fps)  # Wan: 16 fps
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         return [self._one(r) for r in requests]

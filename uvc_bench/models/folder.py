@@ -1,15 +1,15 @@
 """`folder`: videos generated elsewhere, in the official layout `<root>/<subtask>/<sample_id>.mp4`.
 
-A missing or undecodable file is that case's error. Videos with more frames than asked are cut; other sizes are kept
-(scored as they are, as VBench does).
+Files are passed through untouched (no cut, no re-encode): the harness copies each file byte for byte after checking
+it against its case (frames, size and the file's own fps, uvc_bench.models.base.check_file); a missing file or one
+that does not match is that case's error, naming what differs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from uvc_data.errors import BadInputError, ConfigError
-from uvc_data.video.codec import decode_video
+from uvc_data.errors import ConfigError
 from uvc_bench.models.base import GenRequest, GenResult, VideoModel
 
 
@@ -39,10 +39,5 @@ class FolderModel(VideoModel):
             if not path.is_file():
                 out.append(GenResult(req.case_id, error=f"no video at {path}"))
                 continue
-            try:
-                video = decode_video(path)[0][: req.num_frames]
-            except BadInputError as exc:
-                out.append(GenResult(req.case_id, error=f"{path}: {exc}"))
-                continue
-            out.append(GenResult(req.case_id, video))  # generated elsewhere: no timing
+            out.append(GenResult(req.case_id, path=path))  # generated elsewhere: no timing
         return out

@@ -82,7 +82,7 @@ class VDOTModel(VideoModel):
         problem = check_video(video, req)
         if problem:
             return GenResult(req.case_id, error=problem)
-        return GenResult(req.case_id, video, seconds=time.perf_counter() - t0)
+        return GenResult(req.case_id, video, seconds=time.perf_counter() - t0, fps=req.fps)  # Wan: 16 fps
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         return [self._one(r) for r in requests]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from uvc_bench.metrics.api import DimScore
+from uvc_bench.metrics.api import DimScore, resolve_clip_dtype
 from uvc_bench.metrics.backbones import BatchedEncoder, load_clip_image
 from uvc_bench.metrics.layout import resolve
 from uvc_data.errors import BadInputError
@@ -42,5 +42,6 @@ class AestheticQuality:
     @classmethod
     def from_config(cls, cfg) -> "AestheticQuality":
         head_path = resolve(cfg.weights_dir, "laion_aesthetic")
-        encoder = load_clip_image(resolve(cfg.weights_dir, "clip_vitl14"), cfg.device, cfg.batch_size)
+        encoder = load_clip_image(resolve(cfg.weights_dir, "clip_vitl14"), cfg.device, cfg.batch_size,
+                                  resolve_clip_dtype(cfg.clip_dtype, cfg.device))
         return cls(encoder, load_laion_head(head_path, encoder.dim))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from uvc_bench.metrics.api import DimScore
+from uvc_bench.metrics.api import DimScore, resolve_clip_dtype
 from uvc_bench.metrics.backbones import BatchedEncoder, load_clip_image, load_dino
 from uvc_bench.metrics.formulas import consistency_terms
 from uvc_bench.metrics.layout import resolve
@@ -30,4 +30,5 @@ class BackgroundConsistency(FeatureConsistency):
     @classmethod
     def from_config(cls, cfg) -> "BackgroundConsistency":
         path = resolve(cfg.weights_dir, "clip_vitb32")
-        return cls(load_clip_image(path, cfg.device, cfg.batch_size), "clip_vitb32")
+        return cls(load_clip_image(path, cfg.device, cfg.batch_size, resolve_clip_dtype(cfg.clip_dtype, cfg.device)),
+                   "clip_vitb32")
