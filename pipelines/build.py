@@ -2,13 +2,15 @@
 
 Stages (each a group of steps one worker runs; the Ray executor gives each its own actor pool):
   split     DecodeSplit (probe, decode once, shots, clips) → AssignTasks → cheap clip filters      CPU
-  annotate  annotators (conditions per task) → task-aware filters                                 GPU if stages.annotate_gpus
-  caption   captioner → optional LLM judge (last, so a VLM only sees clips that are kept)         GPU if stages.caption_gpus
+  caption   captioner → optional LLM judge (before the annotators: a clip without a usable caption  GPU if stages.caption_gpus
+            is rejected before any condition is computed for it, and the judge removes tasks first)
+  annotate  annotators (conditions per task still alive) → task-aware filters                     GPU if stages.annotate_gpus
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 from uvc_data.annotators import ANNOTATORS, DEFAULT_ANNOTATORS, build_annotator
 from uvc_data.captioners import CaptionConfig, CaptionStep
+from uvc_data.captioners.sidecar import check_caption_source
 from uvc_data.configurable import to_dict, validate
 from uvc_data.errors import ConfigError, UnknownNameError
 from uvc_data.filters import DEFAULT_CLIP_FILTERS, DEFAULT_TASK_FILTERS, FILTERS, build_filter
@@ -26,6 +29,7 @@ from uvc_data.tasks import all_tasks, get_task
 from uvc_data.writer import BuildSummary, ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
 
 SCHEMA = "uvc-build-config/1"
+log = logging.getLogger("pipelines.build")
 
 
 @dataclass
@@ -125,8 +129,8 @@ def make_stages(cfg: BuildConfig) -> list[StageSpec]:
     s = cfg.stages
     return [
         StageSpec("split", partial(_split_steps, cfg), num_cpus=s.split_cpus, concurrency=s.split_workers),
-        StageSpec("annotate", partial(_annotate_steps, cfg), num_gpus=s.annotate_gpus, concurrency=s.annotate_workers),
         StageSpec("caption", partial(_caption_steps, cfg), num_gpus=s.caption_gpus, concurrency=s.caption_workers),
+        StageSpec("annotate", partial(_annotate_steps, cfg), num_gpus=s.annotate_gpus, concurrency=s.annotate_workers),
     ]
 
 
@@ -136,6 +140,11 @@ def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig) -> B
     videos = discover_inputs(inputs)
     if not videos:
         raise ConfigError("inputs", f"no video files found in {inputs}: give files, folders, globs or @list.txt")
+    if cfg.caption.backend == "sidecar":
+        missing = check_caption_source([v.path for v in videos], cfg.caption)  # before any work: fail with options
+        if missing:
+            log.warning("%d of %d inputs have no sidecar caption; their clips will be rejected (first: %s)",
+                        len(missing), len(videos), missing[0])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2, sort_keys=True) + "\n")

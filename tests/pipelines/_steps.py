@@ -89,7 +89,7 @@ class DarkFilter(SampleStep):
 
     def process(self, sample: Sample) -> Sample:
         if sample.signals["brightness"] < self.threshold:
-            sample.reject("clip", "too dark")
+            sample.reject("clip", f"too dark {sample.signals['brightness']:.4f} < {self.threshold}")
         elif sample.provenance.clip % 2:
             sample.reject("gray", "odd clip")
         return sample

