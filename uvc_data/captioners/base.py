@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from uvc_data.errors import ConfigError, UnknownNameError
+from uvc_data.errors import ConfigError, UnknownNameError, is_infrastructure
 from uvc_data.sample import Sample
 from uvc_data.steps.base import SampleStep
 
@@ -41,7 +41,8 @@ class CaptionConfig:
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 120.0
-    retries: int = 2
+    retries: int = 4  # 429 / 5xx / connection errors: attempts after the first (uvc_data.http)
+    retry_backoff_s: float = 1.0  # first wait, doubling (a server's Retry-After wins)
     # sidecar backend: where to look, relative to each input (see docs/captions.md)
     sidecar_names: list[str] = field(default_factory=lambda: ["{stem}.txt", "{stem}.captions.json", "captions.jsonl"])
 
@@ -121,7 +122,8 @@ def build_captioner(cfg: CaptionConfig) -> Captioner:
 
 
 class CaptionStep(SampleStep):
-    """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded."""
+    """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded. A failure
+    of the machinery (uvc_data.errors.is_infrastructure) fails the input instead (`--retry-failed` redoes it)."""
 
     name = "caption"
 
@@ -144,6 +146,8 @@ class CaptionStep(SampleStep):
         try:
             text = clean_caption(self.captioner.caption(sample.frames, sample.fps, CaptionContext(p.source, p.start_s, p.end_s)))
         except Exception as exc:  # one clip's failure never stops the run
+            if is_infrastructure(exc):
+                raise  # endpoint down after its retries, CUDA out of memory, ...: fail the input, not the clip
             log.warning("caption failed for %s: %s", sample.key, exc)
             self.stats["error"] += 1
             sample.reject("clip", f"caption error: {type(exc).__name__}: {exc}")

@@ -1,20 +1,18 @@
 """Any OpenAI-compatible chat-completions endpoint with image inputs (vLLM serving Qwen2.5-VL / Qwen3-VL / InternVL).
 
-Frames go as base64 JPEG `image_url` parts, followed by the prompt; standard library HTTP only.
+Frames go as base64 JPEG `image_url` parts, followed by the prompt; standard library HTTP only. 429 and 5xx answers
+are retried with backoff (uvc_data.http); an endpoint still failing then fails the input, not the clip.
 """
 from __future__ import annotations
 
 import base64
-import json
 import os
-import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 
 from uvc_data.captioners.base import CaptionContext, Captioner, sample_frames
-from uvc_data.errors import UVCError
+from uvc_data.errors import InfrastructureError, UVCError
+from uvc_data.http import RetryPolicy, post_json
 
 
 def _jpeg_data_url(frame: np.ndarray) -> str:
@@ -40,23 +38,12 @@ class OpenAICaptioner(Captioner):
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
         c = self.cfg
         url = c.endpoint.rstrip("/") + ("" if c.endpoint.rstrip("/").endswith("/chat/completions") else "/chat/completions")
-        body = json.dumps(self.request_body(frames, fps)).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
         key = os.environ.get(c.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        last: Exception | None = None
-        for attempt in range(c.retries + 1):
-            try:
-                req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=c.timeout_s) as resp:
-                    payload = json.loads(resp.read().decode("utf-8"))
-                return str(payload["choices"][0]["message"]["content"] or "")
-            except urllib.error.HTTPError as exc:
-                last = UVCError(f"captioner endpoint {url} answered HTTP {exc.code}: {exc.read()[:300]!r}")
-                if exc.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, KeyError, IndexError, json.JSONDecodeError) as exc:
-                last = UVCError(f"captioner endpoint {url}: {type(exc).__name__}: {exc}")
-            time.sleep(min(2.0 ** attempt, 10.0))
-        raise last or UVCError(f"captioner endpoint {url} failed")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        policy = RetryPolicy(retries=c.retries, backoff_s=c.retry_backoff_s)
+        payload = post_json(url, self.request_body(frames, fps), headers, c.timeout_s, policy)
+        try:
+            return str(payload["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise InfrastructureError(f"endpoint {url} answered without choices[0].message.content: "
+                                      f"{str(payload)[:300]}") from exc
