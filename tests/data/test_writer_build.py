@@ -47,6 +47,12 @@ def test_build_writes_shards_manifest_failures_and_stats(specs, tmp_path, capsys
     # work done for failed inputs counts too: bad.json's clip 0 went through annotate before clip 1 raised
     assert s.step_stats["annotate/drop_last"] == {"in": 13, "out": 10}
     assert set(s.seconds_per_stage) == {"decode", "annotate", "write"}
+    # per-step seconds (exclusive: each step's own work) of every SampleStep; a plain Step (the spec source) reports
+    # its own seconds only if it times itself, as DecodeSplit does
+    assert set(s.seconds_per_step) == {"annotate/brightness", "annotate/explode",
+                                       "annotate/gray_control", "annotate/dark_filter", "annotate/drop_last"}
+    assert sum(v for k, v in s.seconds_per_step.items() if k.startswith("annotate/")) <= \
+        s.seconds_per_stage["annotate"] + 1e-3
     err = capsys.readouterr().err
     assert "3 failed" in err and "too dark … < …: 3" in err and "staging" in err  # summary + progress bar on stderr
 

@@ -54,11 +54,22 @@ class ExecutorConfig:
     on_config_change: Literal["error", "restage", "keep"] = "error"  # out dir built with another fingerprint
     quiet: bool = False  # no progress bar and no summary on stderr
     ray_progress: bool = False  # show Ray Data's own per-operator progress bars
+    # Ray: an item (input in the first stage, sample in a later one) whose worker died this many times is recorded
+    # as failed ("crashed K times") instead of being retried again; Ray retries each task at most max_crashes + 1 times
+    max_crashes: int = 2
+    # Ray: seconds of work one item may take (an input's whole first stage, one sample in a later stage; time
+    # blocked handing results on is not counted); past it the worker is stopped and the input recorded as failed
+    # ("Timeout"). 0 = no limit. The local executor runs in this process and cannot stop a hung step: no limit there.
+    timeout_s: float = 3600.0
 
     def validate(self) -> None:
         if self.num_cpus is not None and self.num_cpus < 1:
             raise ConfigError("executor.num_cpus", f"must be >= 1 or unset, got {self.num_cpus}")
         if self.num_gpus is not None and self.num_gpus < 0:
             raise ConfigError("executor.num_gpus", f"must be >= 0 or unset, got {self.num_gpus}")
+        if self.max_crashes < 1:
+            raise ConfigError("executor.max_crashes", f"must be >= 1, got {self.max_crashes}")
+        if self.timeout_s < 0:
+            raise ConfigError("executor.timeout_s", f"must be >= 0 (0 = no limit), got {self.timeout_s}")
         if self.kind == "local" and self.ray_address is not None:
             raise ConfigError("executor.ray_address", "is only used with executor.kind='ray'; unset it or set kind")

@@ -45,6 +45,7 @@ class BuildSummary:
     task_rejects: dict[str, dict[str, int]] = field(default_factory=dict)  # task → reason → count (all samples)
     failures_by_error: dict[str, int] = field(default_factory=dict)
     seconds_per_stage: dict[str, float] = field(default_factory=dict)  # summed over workers and runs
+    seconds_per_step: dict[str, float] = field(default_factory=dict)  # "stage/step" (depth, pose, flow, ...), same
     step_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     wall_seconds: float = 0.0  # this run
     pack_seconds: float = 0.0
@@ -106,7 +107,8 @@ def summarise(out: OutDir, inputs: list[VideoInput], packed: PackResult, process
         samples_per_task=dict(sorted(per_task.items())), rejects_by_reason=dict(reasons.most_common()),
         task_rejects={t: dict(sorted(v.items())) for t, v in sorted(task_rejects.items())},
         failures_by_error=dict(failures_by.most_common()),
-        seconds_per_stage={k: round(v, 4) for k, v in sorted(seconds.items())},
+        seconds_per_stage={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" not in k},
+        seconds_per_step={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" in k},
         step_stats={k: dict(sorted(v.items())) for k, v in sorted(steps.items())},
         wall_seconds=round(wall, 3), pack_seconds=round(pack_seconds, 3))
     return summary, failures
@@ -130,6 +132,7 @@ def format_summary(s: BuildSummary) -> str:
         f"  rejects  {table(s.rejects_by_reason)}",
         f"  failures {table(s.failures_by_error)}" + ("  (see failures.jsonl)" if s.failed else ""),
         f"  stages   {table({k: f'{v:.1f}s' for k, v in s.seconds_per_stage.items()})}",
+        f"  steps    {table({k: f'{v:.1f}s' for k, v in sorted(s.seconds_per_step.items(), key=lambda kv: -kv[1])[:8]})}",
         f"  time     {s.wall_seconds:.1f}s wall ({s.pack_seconds:.1f}s packing), "
         f"{tp['inputs_per_s']:.2f} inputs/s, {tp['clips_per_s']:.2f} clips/s (this run)",
     ]
