@@ -21,12 +21,14 @@ from uvc_data.captioners import CaptionConfig, CaptionStep
 from uvc_data.captioners.sidecar import check_caption_source
 from uvc_data.configurable import to_dict, validate
 from uvc_data.errors import ConfigError, UnknownNameError
+from uvc_data.sample import VideoInput
 from uvc_data.filters import DEFAULT_CLIP_FILTERS, DEFAULT_TASK_FILTERS, FILTERS, build_filter
 from uvc_data.steps.assign import AssignTasks
 from uvc_data.steps.base import Step
 from uvc_data.steps.split import DecodeSplit, SplitConfig
 from uvc_data.tasks import all_tasks, get_task
 from uvc_data.writer import BuildSummary, ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
+from pipelines.dry_run import DryRunReport, dry_run
 
 SCHEMA = "uvc-build-config/1"
 log = logging.getLogger("pipelines.build")
@@ -134,12 +136,30 @@ def make_stages(cfg: BuildConfig) -> list[StageSpec]:
     ]
 
 
-def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig) -> BuildSummary:
-    """Build (or resume) a dataset in `out_dir` from input files / folders / globs / list files."""
-    validate(cfg)
+def select_inputs(inputs: list[str], limit: int | None = None) -> list[VideoInput]:
+    """Discover the inputs; `limit` keeps the first N in input order (their ids and indices are those of the full
+    list, so a later run over everything resumes them)."""
     videos = discover_inputs(inputs)
     if not videos:
         raise ConfigError("inputs", f"no video files found in {inputs}: give files, folders, globs or @list.txt")
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError("--limit", f"{limit} must be ≥ 1")
+        videos = videos[:limit]
+    return videos
+
+
+def plan_dataset(inputs: list[str], cfg: BuildConfig, limit: int | None = None) -> DryRunReport:
+    """`--dry-run`: the build's scale from the inputs' headers (nothing decoded, nothing written)."""
+    validate(cfg)
+    return dry_run(select_inputs(inputs, limit), cfg)
+
+
+def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig, limit: int | None = None) -> BuildSummary:
+    """Build (or resume) a dataset in `out_dir` from input files / folders / globs / list files (`limit`: only
+    the first N inputs)."""
+    validate(cfg)
+    videos = select_inputs(inputs, limit)
     if cfg.caption.backend == "sidecar":
         missing = check_caption_source([v.path for v in videos], cfg.caption)  # before any work: fail with options
         if missing:

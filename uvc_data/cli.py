@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--on-config-change", choices=["error", "restage", "keep"],
                    help="the out dir was built with another config: stop (default), restage everything, or keep staged samples")
     b.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    b.add_argument("--dry-run", action="store_true",
+                   help="probe the inputs' headers only and print hours of video, bytes, clips at most, model work")
+    b.add_argument("--limit", type=int, metavar="N", help="only the first N inputs (in input order)")
     b.set_defaults(func=_build)
 
     r = sub.add_parser("recipes", help="list the named build recipes")
@@ -75,10 +78,18 @@ def _deep_update(base: dict, new: dict) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pipelines.build import build_dataset
+    from pipelines.build import build_dataset, plan_dataset
 
     cfg = load_config(args)
-    summary = build_dataset(args.inputs, args.out, cfg)
+    if args.dry_run:
+        from pipelines.dry_run import format_dry_run
+
+        report = plan_dataset(args.inputs, cfg, args.limit)
+        print(format_dry_run(report), file=sys.stderr)
+        json.dump(report.to_dict(), sys.stdout, indent=2, sort_keys=True)
+        print()
+        return 0
+    summary = build_dataset(args.inputs, args.out, cfg, args.limit)
     return 0 if summary.samples or not summary.inputs else 1
 
 

@@ -166,3 +166,26 @@ def test_sidecar_lookup_before_the_build(tmp_path):
     (tmp_path / "captions.jsonl").write_text(json.dumps({"file": "b.mp4", "caption": "B."}) + "\n")
     sources = [str(tmp_path / n) for n in ("a.mp4", "b.mp4", "c.mp4")]
     assert check_caption_source(sources, CaptionConfig()) == [str(tmp_path / "c.mp4")]
+
+
+def test_dry_run_reports_the_scale_and_writes_nothing(inputs, tmp_path, capsys):
+    files = [str(inputs / "bikes.mp4"), str(inputs / "carphone_pristine.mp4"), str(inputs / "broken" / "not_a_video.mp4")]
+    rc = main(["data", "build", *files, "--out", str(tmp_path / "o"), "--recipe", "tiny", "--dry-run",
+               "--set", "tasks=t2v,depth,gray"])
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert rc == 0 and not (tmp_path / "o").exists()
+    assert (report["inputs"], report["readable"], len(report["unreadable"])) == (3, 2, 1)
+    # bikes.mp4 10 s → 1 + ⌊(10 − 1.625) / 1.625⌋ = 6 windows of 13 frames at 8 fps; carphone 4 s → 2
+    assert report["max_clips"] == 8 and report["clip_frames"] == 13
+    assert report["annotator_frames"] == {"gray": 104, "depth": 104} and report["caption_calls"] == 8
+    assert report["sources_by_resolution"] == {"640x272": 1, "176x144": 1}
+    assert "at most 8 of 13 frames" in out.err
+
+
+def test_limit_builds_only_the_first_inputs(inputs, tmp_path):
+    rc = main(["data", "build", str(inputs), "--out", str(tmp_path / "o"), "--recipe", "tiny", "--quiet",
+               "--limit", "1", "--set", "tasks=t2v,gray"])
+    stats = json.loads((tmp_path / "o" / "stats.json").read_text())
+    assert rc == 0 and stats["inputs"] == 1 and stats["done"] == 1 and stats["samples"] >= 1
+    assert {Path(s.provenance.source).name for s in iter_samples(tmp_path / "o" / "shards")} == {"bikes.mp4"}
