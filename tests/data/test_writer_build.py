@@ -204,3 +204,34 @@ def test_reason_group_masks_measured_values_only():
         "caption empty or fragmentary (… words < caption.min_words=…)"
     assert reason_group("task_aware: person in 40% of frames < 50%") == "task_aware: person in … of frames < …"
     assert reason_group("llm_judge: judge said no for r2v and t2v") == "llm_judge: judge said no for r2v and t2v"
+
+
+def test_lock_on_a_filesystem_without_flock(specs, tmp_path, monkeypatch):
+    """Where flock is not supported (the call fails with ENOLCK, as on some network filesystems) the owner file
+    locks the out dir instead; a dead owner on this host is taken over."""
+    import errno
+    import fcntl
+    import json
+    import subprocess
+    import sys
+
+    def no_flock(fh, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    out = OutDir(tmp_path / "out")
+    out.prepare()
+    out.lock()
+    try:
+        assert json.loads(out.owner_file.read_text())["pid"] == __import__("os").getpid()
+        with pytest.raises(UVCError, match="has no flock, so the lock is that file"):
+            _build(specs, out.root)
+    finally:
+        out.unlock()
+    assert not out.owner_file.exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+
+    out.owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}))
+    s = _build(specs, out.root)  # the stale owner (a finished process) is taken over
+    assert s.done == 3 and not out.owner_file.exists()
