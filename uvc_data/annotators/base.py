@@ -118,6 +118,10 @@ class Annotator(SampleStep):
             log.error("annotator %r (condition %r, backend %r) is unavailable; tasks needing %r will be rejected: %s",
                       self.name, self.condition, self.backend, self.condition, exc)
 
+    def devices(self) -> dict[str, str]:
+        device = getattr(self.model, "device", None) if self.model is not None else None
+        return {f"{self.name} ({self.backend})": str(device)} if device is not None else {}
+
     def process(self, sample: Sample) -> Sample:
         needing = needs_condition(sample, self.condition)
         if not needing:

@@ -34,8 +34,8 @@ class CaptionConfig:
     max_new_tokens: int = 128
     # transformers backend: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
     model_path: str | None = None
-    device: str = "cpu"
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    device: str = "auto"  # auto: cuda when available, else cpu
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
     # openai backend: base URL of an OpenAI-compatible server (e.g. vLLM) and the served model name
     endpoint: str | None = None
     model: str | None = None
@@ -72,6 +72,10 @@ class Captioner(ABC):
 
     def setup(self) -> None:
         """Load models / open clients once per worker."""
+
+    def devices(self) -> dict[str, str]:
+        """Where a local model runs (after setup); {} for backends without one (sidecar, endpoints)."""
+        return {}
 
     @abstractmethod
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
@@ -137,6 +141,9 @@ class CaptionStep(SampleStep):
         if not self._ready:
             self.captioner.setup()
             self._ready = True
+
+    def devices(self) -> dict[str, str]:
+        return self.captioner.devices()
 
     def process(self, sample: Sample) -> Sample:
         if not sample.tasks or sample.frames is None:

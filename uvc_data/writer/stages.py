@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample, VideoInput
 from uvc_data.steps.base import Step, run_chain
+from uvc_data.writer.placement import check_gpu_placement
 
 # Envelope kinds. "input" enters the first stage; "sample" flows between stages; the rest are terminal for the
 # collector: "end" (the first stage finished an input: payload = number of samples it yielded), "staged" (payload =
@@ -97,6 +98,7 @@ class StageRunner:
         self.steps = list(spec.factory())
         for step in self.steps:
             step.setup()
+        check_gpu_placement(spec.name, spec.num_gpus, self.steps)  # a GPU stage whose model landed on the CPU fails
 
     def _snapshot(self) -> list[tuple[Counter, float]]:
         return [(Counter(s.stats), s.seconds) for s in self.steps]
