@@ -48,6 +48,7 @@ class ExecutorConfig:
 
     kind: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # None: start a local Ray instance; "auto" or "ray://host:10001": join a cluster
+    ship_code: bool = True  # joining a cluster: ship uvc_data and pipelines to the nodes (runtime_env py_modules)
     num_cpus: int | None = None  # CPUs of the local Ray instance (None: all); ignored when joining a cluster
     num_gpus: int | None = None  # GPUs of the local Ray instance (None: detected)
     retry_failed: bool = False  # rerun inputs that have a failure marker (default: skip them, as recorded)

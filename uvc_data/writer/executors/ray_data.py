@@ -107,8 +107,22 @@ def _init_ray(ray: Any, cfg: ExecutorConfig) -> bool:
         kwargs["num_gpus"] = cfg.num_gpus
     else:
         kwargs["address"] = cfg.ray_address
+        if cfg.ship_code:
+            kwargs["runtime_env"] = shipped_code()
     ray.init(**kwargs)
     return True
+
+
+def shipped_code() -> dict[str, Any]:
+    """runtime_env that ships this toolkit's packages to every node of a cluster (py_modules: uploaded once, cached
+    by the cluster), so workers run the driver's code whether or not the nodes have it installed."""
+    import importlib
+
+    modules = []
+    for name in ("uvc_data", "pipelines"):
+        mod = importlib.import_module(name)
+        modules.append(os.path.dirname(os.path.abspath(mod.__file__)))
+    return {"py_modules": modules, "env_vars": {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}}
 
 
 def run_ray(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
