@@ -13,7 +13,7 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 class WriterConfig:
     """How staged samples are encoded and packed.
 
-    `crf`, `preset` and `encode_threads` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
+    `crf`, `preset`, `encode_threads` and `lean` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
     `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (shards are repacked).
     """
 
@@ -22,6 +22,7 @@ class WriterConfig:
     crf: int = 18  # H.264 quality of clips and control videos (masks are always lossless)
     preset: str = "veryfast"  # x264 preset
     encode_threads: int = 2  # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto)
+    lean: bool = True  # shard schema uvc-sample/2: gray derived when read, masks 1-bit packed (False: uvc-sample/1)
     manifest_row_group: int = 8192  # manifest rows buffered per Parquet row group (bounds packing memory)
     encode_ahead: int = 1  # local executor: samples waiting for the background encoder (0 = encode in the loop)
 

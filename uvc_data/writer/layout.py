@@ -128,8 +128,11 @@ def _alive(pid: int) -> bool:
 
 def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:
     """What the staged bytes depend on: the pipeline config (the caller's fingerprint) and the encoder settings."""
-    text = json.dumps({"config": config_fingerprint, "crf": writer.crf, "preset": writer.preset,
-                       "encode_threads": writer.encode_threads}, sort_keys=True)
+    fields = {"config": config_fingerprint, "crf": writer.crf, "preset": writer.preset,
+              "encode_threads": writer.encode_threads}
+    if not writer.lean:  # uvc-sample/1 shards: the fingerprint earlier versions recorded
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+    text = json.dumps(fields | {"lean": True}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

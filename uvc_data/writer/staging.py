@@ -42,7 +42,7 @@ class StagingWriter:
             record = sample_record(sample)
             if record["status"] == OK:
                 item = sample_to_wds(sample, crf=self.writer.crf, preset=self.writer.preset,
-                                     threads=self.writer.encode_threads)
+                                     threads=self.writer.encode_threads, lean=self.writer.lean)
                 sizes = [len(v) for k, v in item.items() if k != "__key__"]
                 record["bytes"], record["tar_bytes"] = sum(sizes), tar_bytes(sizes)
                 record["part"] = part_name(env.lineage)
