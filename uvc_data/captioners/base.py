@@ -39,6 +39,7 @@ class CaptionConfig:
     # openai backend: base URL of an OpenAI-compatible server (e.g. vLLM) and the served model name
     endpoint: str | None = None
     model: str | None = None
+    endpoint_input: Literal["video", "images"] = "video"  # the clip as one MP4 at its real rate, or JPEG frames
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 120.0
     retries: int = 4  # 429 / 5xx / connection errors: attempts after the first (uvc_data.http)
@@ -51,6 +52,8 @@ class CaptionConfig:
             raise ConfigError("caption.model_path", "the transformers captioner needs a local model directory")
         if self.backend == "openai" and not (self.endpoint and self.model):
             raise ConfigError("caption.endpoint", "the openai captioner needs `endpoint` (base URL) and `model`")
+        if self.endpoint_input not in ("video", "images"):
+            raise ConfigError("caption.endpoint_input", f"{self.endpoint_input!r} is not one of video, images")
         if self.sample_fps <= 0 or self.max_frames < 1:
             raise ConfigError("caption.sample_fps", "sample_fps must be > 0 and max_frames ≥ 1")
 
