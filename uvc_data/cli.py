@@ -25,6 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--limit", type=int, metavar="N", help="only the first N inputs (in input order)")
     b.set_defaults(func=_build)
 
+    rc = sub.add_parser("recaption", help="caption a built dataset again from its shards (no decoding of the sources, "
+                                          "no annotators) → OUT/captions.parquet",
+                        description="Reads the clips from OUT/shards, runs the configured captioner (--set caption.*) "
+                                    "and writes the side table OUT/captions.parquet; readers take it with "
+                                    "iter_samples(shards, captions=...).")
+    rc.add_argument("out", help="the --out folder of a finished build")
+    _config_args(rc)
+    rc.set_defaults(func=_recaption)
+
     r = sub.add_parser("recipes", help="list the named build recipes")
     r.set_defaults(func=_recipes)
     c = sub.add_parser("config", help="print the effective build config (recipe + file + --set) as JSON")
@@ -91,6 +100,16 @@ def _build(args: argparse.Namespace) -> int:
         return 0
     summary = build_dataset(args.inputs, args.out, cfg, args.limit)
     return 0 if summary.samples or not summary.inputs else 1
+
+
+def _recaption(args: argparse.Namespace) -> int:
+    from pipelines.recaption import recaption
+    from uvc_data.configurable import validate
+
+    s = recaption(args.out, validate(load_config(args)))
+    print(f"recaptioned {s.samples} samples ({s.captioned} captioned, {s.rejected} rejected) → {s.path}",
+          file=sys.stderr)
+    return 0
 
 
 def _recipes(args: argparse.Namespace) -> int:

@@ -125,8 +125,9 @@ def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threa
     return out
 
 
-def sample_from_wds(item: dict[str, Any], decode: bool = True) -> Sample:
-    """A WebDataset sample dict (raw bytes per extension, as webdataset yields without decoders) → Sample."""
+def sample_from_wds(item: dict[str, Any], decode: bool = True, conditions: bool = True) -> Sample:
+    """A WebDataset sample dict (raw bytes per extension, as webdataset yields without decoders) → Sample.
+    decode=False: metadata only; conditions=False: the clip's frames but no condition decoded."""
     if "json" not in item:
         raise BadInputError(f"shard sample {item.get('__key__')!r} has no json member")
     meta = json.loads(item["json"])
@@ -134,8 +135,9 @@ def sample_from_wds(item: dict[str, Any], decode: bool = True) -> Sample:
         raise BadInputError(f"shard sample {meta.get('key')!r}: schema {meta.get('schema')!r}; this toolkit reads "
                             f"{list(READABLE_SCHEMAS)} (a newer toolkit wrote it: upgrade to read it)")
     frames = decode_video(item["mp4"])[0] if decode else None
+    decode_conditions = decode and conditions
     conditions: dict[str, Any] = {}
-    if decode:
+    if decode_conditions:
         shape = (int(meta["num_frames"]), int(meta["height"]), int(meta["width"]))
         for name, kind in meta["conditions"].items():
             if kind == "video":
@@ -183,13 +185,29 @@ def shard_paths(paths: str | Path | Iterable[str | Path]) -> list[str]:
     return out
 
 
-def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True) -> Iterator[Sample]:
-    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only)."""
+def read_captions(path: str | Path) -> dict[str, str]:
+    """A captions side table (`uvc data recaption`: captions.parquet, columns key, prompt) → {key: prompt} of the
+    samples it captioned (rows whose caption was rejected carry no prompt and are left out)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path), columns=["key", "prompt"]).to_pylist()
+    return {r["key"]: r["prompt"] for r in table if r["prompt"] is not None}
+
+
+def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
+                 captions: str | Path | dict[str, str] | None = None,
+                 conditions: bool = True) -> Iterator[Sample]:
+    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only).
+    `captions`: a side table (path of captions.parquet, or {key: prompt}) whose prompts replace the shards' own."""
     import webdataset as wds
 
+    table = read_captions(captions) if isinstance(captions, (str, Path)) else (captions or {})
     dataset = wds.WebDataset(shard_paths(paths), shardshuffle=False, empty_check=False)
     for item in dataset:
-        yield sample_from_wds(item, decode=decode)
+        sample = sample_from_wds(item, decode=decode, conditions=conditions)
+        if sample.key in table:
+            sample.prompt = table[sample.key]
+        yield sample
 
 
 def write_tar(path: str | Path, samples: Iterable[dict[str, bytes | str]]) -> int:

