@@ -52,10 +52,6 @@ class StageResources:
         return (self.workers, self.max_workers) if self.max_workers > self.workers else self.workers
 
 
-def _gpu() -> StageResources:
-    return StageResources(num_cpus=1.0, num_gpus=0.0)
-
-
 @dataclass
 class StagesConfig:
     """Resources per stage for the Ray executor. Give GPU stages their share, e.g. stages.depth.num_gpus=0.5."""
@@ -63,9 +59,9 @@ class StagesConfig:
     split: StageResources = field(default_factory=StageResources)
     caption: StageResources = field(default_factory=StageResources)
     annotate: StageResources = field(default_factory=StageResources)
-    depth: StageResources = field(default_factory=_gpu)
-    pose: StageResources = field(default_factory=_gpu)
-    flow: StageResources = field(default_factory=_gpu)
+    depth: StageResources = field(default_factory=StageResources)
+    pose: StageResources = field(default_factory=StageResources)
+    flow: StageResources = field(default_factory=StageResources)
 
 
 def has_own_stage(name: str, options: dict | None) -> bool:

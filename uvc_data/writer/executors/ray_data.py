@@ -19,7 +19,6 @@ from uvc_data.writer.stages import INPUT, SAMPLE, Envelope, StageRunner, StageSp
 from uvc_data.writer.staging import StagingWriter
 
 COLUMN = "item"
-MAX_INPUT_BLOCKS = 4096
 
 
 def _batch(env: Envelope) -> dict[str, np.ndarray]:
@@ -137,7 +136,8 @@ def run_ray(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writ
         ctx.enable_fallback_to_arrow_object_ext_type = True  # Envelopes travel as Python objects (Ray-internal)
         ctx.max_errored_blocks = -1  # a lost block never aborts the run: its inputs are recorded as failed
         items = [{COLUMN: Envelope.for_input(vi)} for vi in todo]
-        ds = ray_data.from_items(items, override_num_blocks=min(len(items), MAX_INPUT_BLOCKS))
+        # one input per block: a lost or retried block concerns that input alone
+        ds = ray_data.from_items(items, override_num_blocks=len(items))
         for i, spec in enumerate(stages):
             ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out_root, cfg), batch_size=1,
                                 batch_format="numpy", compute=_compute(ray_data, spec), **operator_args(spec, cfg))
