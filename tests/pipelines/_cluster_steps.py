@@ -21,6 +21,22 @@ class NodeRecorder:
         return {"decode": source_stage, "split": split_stage, "annotate": annotate_stage}[self.stage]()
 
 
+def in_fresh_process(fn, *args, timeout_s: float = 540) -> None:
+    """Run a test body in a spawned interpreter. Joining a ray.cluster_utils.Cluster leaves Ray state in the process
+    that a later local `ray.init` in the same pytest process trips over (seen: the next local build never starts a
+    task), so cluster tests keep their Ray to themselves. The child's assertion output reaches pytest's capture."""
+    import multiprocessing
+
+    proc = multiprocessing.get_context("spawn").Process(target=fn, args=args)
+    proc.start()
+    proc.join(timeout_s)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        raise AssertionError(f"{fn.__name__} did not finish in {timeout_s} s")
+    assert proc.exitcode == 0, f"{fn.__name__} failed in its process (exit code {proc.exitcode}); see its output above"
+
+
 def recorded_nodes(log: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if os.path.exists(log):

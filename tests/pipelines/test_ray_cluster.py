@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.pipelines._cluster_steps import NodeRecorder, recorded_nodes
+from tests.pipelines._cluster_steps import NodeRecorder, in_fresh_process, recorded_nodes
 from tests.pipelines._steps import annotate_stage, source_stage, split_stage, write_spec
 from uvc_data.writer import ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
 
@@ -15,6 +15,10 @@ from uvc_data.writer import ExecutorConfig, StageSpec, WriterConfig, discover_in
 @pytest.mark.ray
 @pytest.mark.slow
 def test_two_node_cluster_places_stages_on_both_nodes_and_gives_the_same_bytes(tmp_path):
+    in_fresh_process(two_node_case, tmp_path)
+
+
+def two_node_case(tmp_path):
     import ray
     from ray.cluster_utils import Cluster
 

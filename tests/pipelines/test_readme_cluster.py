@@ -40,6 +40,12 @@ class _Captions(BaseHTTPRequestHandler):
 @pytest.mark.ray
 @pytest.mark.slow
 def test_readme_cluster_example_runs_on_a_simulated_two_node_cluster(tmp_path):
+    from tests.pipelines._cluster_steps import in_fresh_process
+
+    in_fresh_process(readme_case, tmp_path)
+
+
+def readme_case(tmp_path):
     import ray
     import skvideo
     from ray.cluster_utils import Cluster
