@@ -1,48 +1,28 @@
-"""The dataset-builder recipe: a typed BuildConfig → stages of steps → `run_build`.
-
-Stages (each a group of steps one worker runs; the Ray executor gives each its own actor pool):
-  split     DecodeSplit (probe, decode once, shots, clips) → AssignTasks → cheap clip filters      CPU
-  annotate  annotators (conditions per task) → task-aware filters                                 GPU if stages.annotate_gpus
-  caption   captioner → optional LLM judge (last, so a VLM only sees clips that are kept)         GPU if stages.caption_gpus
-"""
+"""The dataset-builder recipe: a typed BuildConfig → the stage plan (pipelines.stage_plan) → `run_build`."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from uvc_data.annotators import ANNOTATORS, DEFAULT_ANNOTATORS, build_annotator
-from uvc_data.captioners import CaptionConfig, CaptionStep
+from pipelines.dry_run import DryRunReport, dry_run
+from pipelines.stage_plan import StagesConfig, make_stages
+from uvc_data.annotators import ANNOTATORS, DEFAULT_ANNOTATORS
+from uvc_data.captioners import CaptionConfig
+from uvc_data.captioners.sidecar import check_caption_source
 from uvc_data.configurable import fingerprint as config_fingerprint
 from uvc_data.configurable import neutral, to_dict, validate
 from uvc_data.errors import ConfigError, UnknownNameError
-from uvc_data.filters import DEFAULT_CLIP_FILTERS, DEFAULT_TASK_FILTERS, FILTERS, build_filter
-from uvc_data.steps.assign import AssignTasks
-from uvc_data.steps.base import Step
-from uvc_data.steps.split import DecodeSplit, SplitConfig
+from uvc_data.filters import DEFAULT_CLIP_FILTERS, DEFAULT_TASK_FILTERS, FILTERS
+from uvc_data.sample import VideoInput
+from uvc_data.steps.split import SplitConfig
 from uvc_data.tasks import all_tasks, get_task
-from uvc_data.writer import BuildSummary, ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
+from uvc_data.writer import BuildSummary, ExecutorConfig, WriterConfig, discover_inputs, run_build
 
 SCHEMA = "uvc-build-config/1"
-
-
-@dataclass
-class StagesConfig:
-    """Resources per stage for the Ray executor (the local executor runs everything in-process)."""
-
-    split_cpus: float = 1.0
-    split_workers: int = 1
-    annotate_gpus: float = 0.0  # > 0: annotate actors ask for GPUs (Depth Anything, DWPose, RAFT)
-    annotate_workers: int = 1
-    caption_gpus: float = 0.0  # > 0: caption actors ask for GPUs (transformers VLMs)
-    caption_workers: int = 1
-
-    def validate(self) -> None:
-        for name in ("split_workers", "annotate_workers", "caption_workers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"stages.{name}", "must be ≥ 1")
+log = logging.getLogger("pipelines.build")
 
 
 @dataclass
@@ -97,38 +77,35 @@ def fingerprint(cfg: BuildConfig) -> str:
     return config_fingerprint(cfg, schema=SCHEMA)
 
 
-# Stage factories are module-level functions of the (picklable) config, so Ray workers can build their own steps.
-def _split_steps(cfg: BuildConfig) -> list[Step]:
-    return [DecodeSplit(cfg.split), AssignTasks(cfg.tasks), *(build_filter(n, cfg.filter_options.get(n)) for n in cfg.clip_filters)]
-
-
-def _annotate_steps(cfg: BuildConfig) -> list[Step]:
-    return [*(build_annotator(n, cfg.annotator_options.get(n)) for n in cfg.annotators),
-            *(build_filter(n, cfg.filter_options.get(n)) for n in cfg.task_filters)]
-
-
-def _caption_steps(cfg: BuildConfig) -> list[Step]:
-    steps: list[Step] = [CaptionStep(cfg.caption)]
-    if cfg.judge:
-        steps.append(build_filter("llm_judge", cfg.filter_options.get("llm_judge")))
-    return steps
-
-
-def make_stages(cfg: BuildConfig) -> list[StageSpec]:
-    s = cfg.stages
-    return [
-        StageSpec("split", partial(_split_steps, cfg), num_cpus=s.split_cpus, concurrency=s.split_workers),
-        StageSpec("annotate", partial(_annotate_steps, cfg), num_gpus=s.annotate_gpus, concurrency=s.annotate_workers),
-        StageSpec("caption", partial(_caption_steps, cfg), num_gpus=s.caption_gpus, concurrency=s.caption_workers),
-    ]
-
-
-def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig) -> BuildSummary:
-    """Build (or resume) a dataset in `out_dir` from input files / folders / globs / list files."""
-    validate(cfg)
+def select_inputs(inputs: list[str], limit: int | None = None) -> list[VideoInput]:
+    """Discover the inputs; `limit` keeps the first N in input order (their ids and indices are those of the full
+    list, so a later run over everything resumes them)."""
     videos = discover_inputs(inputs)
     if not videos:
         raise ConfigError("inputs", f"no video files found in {inputs}: give files, folders, globs or @list.txt")
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError("--limit", f"{limit} must be ≥ 1")
+        videos = videos[:limit]
+    return videos
+
+
+def plan_dataset(inputs: list[str], cfg: BuildConfig, limit: int | None = None) -> DryRunReport:
+    """`--dry-run`: the build's scale from the inputs' headers (nothing decoded, nothing written)."""
+    validate(cfg)
+    return dry_run(select_inputs(inputs, limit), cfg)
+
+
+def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig, limit: int | None = None) -> BuildSummary:
+    """Build (or resume) a dataset in `out_dir` from input files / folders / globs / list files (`limit`: only
+    the first N inputs)."""
+    validate(cfg)
+    videos = select_inputs(inputs, limit)
+    if cfg.caption.backend == "sidecar":
+        missing = check_caption_source([v.path for v in videos], cfg.caption)  # before any work: fail with options
+        if missing:
+            log.warning("%d of %d inputs have no sidecar caption; their clips will be rejected (first: %s)",
+                        len(missing), len(videos), missing[0])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2, sort_keys=True) + "\n")

@@ -18,7 +18,8 @@ def production() -> BuildConfig:
     annotator_options.depth.weights=/models/Depth-Anything-V2-Large-hf
     annotator_options.pose.dwpose_dir=/models/dwpose  annotator_options.flow.raft_weights=/models/raft-things.pth
     caption.model_path=/models/Qwen2.5-VL-7B-Instruct  (or caption.backend=openai caption.endpoint=... caption.model=...)
-    stages.annotate_gpus=1 stages.caption_gpus=1 executor.kind=ray"""
+    stages.depth.num_gpus=0.5 stages.pose.num_gpus=0.25 stages.flow.num_gpus=0.25 stages.caption.num_gpus=1
+    executor.kind=ray  (each model is a stage of its own: pipelines.stage_plan)"""
     cfg = BuildConfig()
     cfg.caption.backend = "transformers"
     cfg.annotator_options = {"flow": {"backend": "raft"}, "pose": {"backend": "dwpose"}}

@@ -22,7 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--on-config-change", choices=["error", "restage", "keep"],
                    help="the out dir was built with another config: stop (default), restage everything, or keep staged samples")
     b.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    b.add_argument("--dry-run", action="store_true",
+                   help="probe the inputs' headers only and print hours of video, bytes, clips at most, model work")
+    b.add_argument("--limit", type=int, metavar="N", help="only the first N inputs (in input order)")
     b.set_defaults(func=_build)
+
+    rc = sub.add_parser("recaption", help="caption a built dataset again from its shards (no decoding of the sources, "
+                                          "no annotators) → OUT/captions.parquet",
+                        description="Reads the clips from OUT/shards, runs the configured captioner (--set caption.*) "
+                                    "and writes the side table OUT/captions.parquet; readers take it with "
+                                    "iter_samples(shards, captions=...).")
+    rc.add_argument("out", help="the --out folder of a finished build")
+    _config_args(rc)
+    rc.set_defaults(func=_recaption)
 
     r = sub.add_parser("recipes", help="list the named build recipes")
     add_json_flag(r)
@@ -57,11 +69,29 @@ def load_config(args: argparse.Namespace, check: bool = False):
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pipelines.build import build_dataset
+    from pipelines.build import build_dataset, plan_dataset
 
     cfg = load_config(args)
-    summary = build_dataset(args.inputs, args.out, cfg)
+    if args.dry_run:
+        from pipelines.dry_run import format_dry_run
+
+        report = plan_dataset(args.inputs, cfg, args.limit)
+        print(format_dry_run(report), file=sys.stderr)
+        json.dump(report.to_dict(), sys.stdout, indent=2, sort_keys=True)
+        print()
+        return 0
+    summary = build_dataset(args.inputs, args.out, cfg, args.limit)
     return 0 if summary.samples or not summary.inputs else 1
+
+
+def _recaption(args: argparse.Namespace) -> int:
+    from pipelines.recaption import recaption
+    from uvc_data.configurable import validate
+
+    s = recaption(args.out, validate(load_config(args)))
+    print(f"recaptioned {s.samples} samples ({s.captioned} captioned, {s.rejected} rejected) → {s.path}",
+          file=sys.stderr)
+    return 0
 
 
 def _recipes(args: argparse.Namespace) -> int:

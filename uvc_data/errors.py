@@ -41,6 +41,29 @@ class BadInputError(UVCError):
     """An input file cannot be used (corrupt, empty, not a video, ...). Recorded and skipped, never fatal."""
 
 
+class InfrastructureError(UVCError):
+    """The machinery failed, not the clip: an endpoint still erroring after its retries, a model that would not
+    load for a reason other than a missing file, a worker that crashed or timed out. Fails the input (so
+    `--retry-failed` redoes it); never a verdict on the content."""
+
+
+_CUDA_FAULTS = ("CUDA out of memory", "CUDA error", "CUBLAS_STATUS", "CUDNN_STATUS", "out of memory")
+
+
+def is_infrastructure(exc: BaseException) -> bool:
+    """Whether `exc` is a failure of the machinery (fail the input) rather than of the content (reject the clip):
+    InfrastructureError, MemoryError, timeouts, connection/HTTP errors, torch's OutOfMemoryError and CUDA runtime
+    faults. Bad input and missing weights/dependencies (a configuration state, reported as such) are not."""
+    if isinstance(exc, (BadInputError, MissingWeightsError, MissingDependencyError)):
+        return False
+    if isinstance(exc, (InfrastructureError, MemoryError, TimeoutError, ConnectionError)):
+        return True
+    if any(cls.__name__ in ("OutOfMemoryError", "URLError", "HTTPError", "RemoteDisconnected")
+           for cls in type(exc).__mro__):
+        return True
+    return isinstance(exc, RuntimeError) and any(s in str(exc) for s in _CUDA_FAULTS)
+
+
 class UnknownNameError(UVCError, KeyError):
     """An unknown registry name; the message suggests the closest known names."""
 

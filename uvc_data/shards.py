@@ -9,6 +9,15 @@ Members of a sample `<key>` (keys contain no dots):
   <key>.outpaint_mask.mp4, <key>.inpaint_mask.mp4   mask videos (white = generate), encoded losslessly
   <key>.ref<i>.png       reference images on a white canvas at the working size
 VCUs for any task are built from these by uvc_data.vcu.build_vcu; compound tasks need no extra members.
+
+Lean samples (schema "uvc-sample/2", `lean=True`, what the build writer writes by default) store less:
+  gray                   not stored when it is to_gray3 of the clip (what the gray annotator makes): derived when
+                         read from the decoded clip; conditions[gray] = "derived" (any other gray is stored as video)
+  <key>.<mask>.bits      masks as 1 bit per pixel: np.packbits of (T, H, W) > 0 in C order, zlib level 9;
+                         conditions[<mask>] = "bits" (the shape is the clip's: num_frames, height, width)
+Extension and outpainting need nothing else (first frame / gray frames and the geometric mask are stored or derived
+as above). Readers (sample_from_wds, iter_samples) read both schemas and return the same Sample; a kind they do not
+know fails with a message naming the schema.
 """
 from __future__ import annotations
 
@@ -26,14 +35,47 @@ from uvc_data.tasks import CONTROL_CONDITIONS
 from uvc_data.video.codec import decode_mask, decode_png, decode_video, encode_png, encode_video
 
 SCHEMA = "uvc-sample/1"
+LEAN_SCHEMA = "uvc-sample/2"
+READABLE_SCHEMAS = (SCHEMA, LEAN_SCHEMA)
 MASK_KEYS = (OUTPAINT_MASK, INPAINT_MASK)
+DERIVED = ("gray",)  # conditions a lean sample derives from its clip when read
 
 
-def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threads: int = 0) -> dict[str, bytes | str]:
+def pack_mask_bits(mask_THW: np.ndarray) -> bytes:
+    """(T, H, W) mask (non-zero = generate) → zlib(np.packbits) bytes: 1 bit per pixel, deterministic."""
+    import zlib
+
+    return zlib.compress(np.packbits(np.asarray(mask_THW) > 0).tobytes(), 9)
+
+
+def unpack_mask_bits(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
+    """pack_mask_bits' bytes and the (T, H, W) shape → uint8 mask in {0, 255}."""
+    import zlib
+
+    n = int(np.prod(shape))
+    packed = np.frombuffer(zlib.decompress(data), np.uint8)
+    if packed.size != (n + 7) // 8:
+        raise BadInputError(f"mask bits hold {packed.size * 8} pixels, the clip's {shape} has {n}")
+    bits = np.unpackbits(packed, count=n)
+    return (bits.reshape(shape) * 255).astype(np.uint8)
+
+
+def derive_condition(name: str, frames: np.ndarray) -> np.ndarray:
+    """A condition that is a pure function of the clip, computed when read."""
+    from uvc_data.annotators.gray import to_gray3
+
+    if name == "gray":
+        return to_gray3(frames)
+    raise BadInputError(f"condition {name!r} cannot be derived from the clip (derivable: {list(DERIVED)})")
+
+
+def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threads: int = 0,
+                  lean: bool = False) -> dict[str, bytes | str]:
     """Sample → {member extension: bytes}, ready for a tar writer (plus "__key__").
 
     `threads` is x264's thread count (0 = auto). x264's output depends on it: pass a fixed count for bytes that do
-    not depend on the machine (the build writer does).
+    not depend on the machine (the build writer does). `lean`: schema uvc-sample/2 (gray derived when read, masks as
+    1-bit packed members); False writes uvc-sample/1.
     """
     if sample.frames is None:
         raise BadInputError(f"sample {sample.key}: no frames to write")
@@ -44,7 +86,12 @@ def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threa
     out["txt"] = sample.prompt.encode("utf-8")
     kinds: dict[str, str] = {}
     for name, value in sorted(sample.conditions.items()):
-        if name in CONTROL_CONDITIONS:
+        if lean and name in DERIVED and np.array_equal(value, derive_condition(name, sample.frames)):
+            kinds[name] = "derived"  # exactly what the reader will compute from the clip: not stored
+        elif lean and name in MASK_KEYS:
+            out[f"{name}.bits"] = pack_mask_bits(np.asarray(value))
+            kinds[name] = "bits"
+        elif name in CONTROL_CONDITIONS:
             out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=crf, preset=preset, threads=threads)
             kinds[name] = "video"
         elif name in MASK_KEYS:
@@ -60,7 +107,7 @@ def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threa
                                 f"{list(CONTROL_CONDITIONS) + list(MASK_KEYS) + [REF_IMAGES]}")
     h, w = sample.size
     meta = {
-        "schema": SCHEMA,
+        "schema": LEAN_SCHEMA if lean else SCHEMA,
         "key": sample.key,
         "prompt": sample.prompt,
         "fps": sample.fps,
@@ -78,23 +125,34 @@ def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threa
     return out
 
 
-def sample_from_wds(item: dict[str, Any], decode: bool = True) -> Sample:
-    """A WebDataset sample dict (raw bytes per extension, as webdataset yields without decoders) → Sample."""
+def sample_from_wds(item: dict[str, Any], decode: bool = True, conditions: bool = True) -> Sample:
+    """A WebDataset sample dict (raw bytes per extension, as webdataset yields without decoders) → Sample.
+    decode=False: metadata only; conditions=False: the clip's frames but no condition decoded."""
     if "json" not in item:
         raise BadInputError(f"shard sample {item.get('__key__')!r} has no json member")
     meta = json.loads(item["json"])
-    if meta.get("schema") != SCHEMA:
-        raise BadInputError(f"shard sample {meta.get('key')!r}: schema {meta.get('schema')!r}, expected {SCHEMA!r}")
+    if meta.get("schema") not in READABLE_SCHEMAS:
+        raise BadInputError(f"shard sample {meta.get('key')!r}: schema {meta.get('schema')!r}; this toolkit reads "
+                            f"{list(READABLE_SCHEMAS)} (a newer toolkit wrote it: upgrade to read it)")
     frames = decode_video(item["mp4"])[0] if decode else None
+    decode_conditions = decode and conditions
     conditions: dict[str, Any] = {}
-    if decode:
+    if decode_conditions:
+        shape = (int(meta["num_frames"]), int(meta["height"]), int(meta["width"]))
         for name, kind in meta["conditions"].items():
             if kind == "video":
                 conditions[name] = decode_video(item[f"{name}.mp4"])[0]
             elif kind == "mask":
                 conditions[name] = decode_mask(item[f"{name}.mp4"])
+            elif kind == "bits":
+                conditions[name] = unpack_mask_bits(item[f"{name}.bits"], shape)
+            elif kind == "derived":
+                conditions[name] = derive_condition(name, frames)
             elif kind.startswith("images:"):
                 conditions[name] = [decode_png(item[f"ref{i}.png"]) for i in range(int(kind.split(":")[1]))]
+            else:
+                raise BadInputError(f"shard sample {meta['key']!r}: condition {name!r} has kind {kind!r}, unknown "
+                                    f"to schema {meta['schema']!r} readers (upgrade the toolkit)")
     return Sample(
         key=meta["key"],
         frames=frames,
@@ -127,13 +185,29 @@ def shard_paths(paths: str | Path | Iterable[str | Path]) -> list[str]:
     return out
 
 
-def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True) -> Iterator[Sample]:
-    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only)."""
+def read_captions(path: str | Path) -> dict[str, str]:
+    """A captions side table (`uvc data recaption`: captions.parquet, columns key, prompt) → {key: prompt} of the
+    samples it captioned (rows whose caption was rejected carry no prompt and are left out)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path), columns=["key", "prompt"]).to_pylist()
+    return {r["key"]: r["prompt"] for r in table if r["prompt"] is not None}
+
+
+def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
+                 captions: str | Path | dict[str, str] | None = None,
+                 conditions: bool = True) -> Iterator[Sample]:
+    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only).
+    `captions`: a side table (path of captions.parquet, or {key: prompt}) whose prompts replace the shards' own."""
     import webdataset as wds
 
+    table = read_captions(captions) if isinstance(captions, (str, Path)) else (captions or {})
     dataset = wds.WebDataset(shard_paths(paths), shardshuffle=False, empty_check=False)
     for item in dataset:
-        yield sample_from_wds(item, decode=decode)
+        sample = sample_from_wds(item, decode=decode, conditions=conditions)
+        if sample.key in table:
+            sample.prompt = table[sample.key]
+        yield sample
 
 
 def write_tar(path: str | Path, samples: Iterable[dict[str, bytes | str]]) -> int:

@@ -86,7 +86,8 @@ def test_openai_compatible_endpoint_on_a_local_server(clip_frames, monkeypatch):
     try:
         monkeypatch.setenv("MY_KEY", "secret")
         cfg = CaptionConfig(backend="openai", endpoint=f"http://127.0.0.1:{server.server_port}/v1", model="qwen",
-                            api_key_env="MY_KEY", max_frames=3, retries=2)
+                            api_key_env="MY_KEY", max_frames=3, retries=2, retry_backoff_s=0.01,
+                            endpoint_input="images")
         cap = build_captioner(cfg)
         text = cap.caption(clip_frames, 16.0, CaptionContext("x.mp4", 0, 2))
     finally:
@@ -113,3 +114,27 @@ def test_transformers_captioner_missing_weights_says_where_and_how(tmp_path, cli
     with pytest.raises(MissingWeightsError, match="caption.model_path") as err:
         cap.setup()
     assert str(tmp_path / "nope") in str(err.value) and "Qwen" in str(err.value)
+
+
+def test_openai_endpoint_gets_the_clip_as_a_video_at_its_real_rate(clip_frames):
+    from uvc_data.video.codec import decode_video
+
+    _Handler.requests, _Handler.fail_first = [], 0
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cfg = CaptionConfig(backend="openai", endpoint=f"http://127.0.0.1:{server.server_port}/v1", model="qwen",
+                            max_frames=8, sample_fps=2.0)
+        build_captioner(cfg).caption(clip_frames, 16.0, CaptionContext("x.mp4", 0, 2))
+    finally:
+        server.shutdown()
+    _, _, body = _Handler.requests[-1]
+    part = body["messages"][0]["content"][0]
+    assert part["type"] == "video_url" and part["video_url"]["url"].startswith("data:video/mp4;base64,")
+    import base64
+
+    frames, fps = decode_video(base64.b64decode(part["video_url"]["url"].split(",", 1)[1]))
+    # 33 frames at 16 fps = 2.06 s; 2 fps → 4 frames shown, evenly over the clip: their real rate is 4 / 2.06 s
+    assert frames.shape == (4, 48, 64, 3) and fps == pytest.approx(4 / (33 / 16), rel=1e-3)
+    assert body["mm_processor_kwargs"] == {"fps": pytest.approx(4 / (33 / 16)), "do_sample_frames": False}
+    assert body["media_io_kwargs"] == {"video": {"num_frames": 4}}

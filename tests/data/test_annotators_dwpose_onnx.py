@@ -224,3 +224,20 @@ def test_models_are_fed_bgr_as_dwpose_and_vace_feed_them():
     assert det.fed[0][0][0, 0, 0] == 10 and det.fed[0][0][2, 0, 0] == 200  # channel 0 is blue
     centre = pose.fed[0][0][:, 192, 144]  # a crop pixel inside the frame
     np.testing.assert_allclose(centre, (np.array([10, 100, 200], np.float32) - POSE_MEAN) / POSE_STD, rtol=1e-5)
+
+
+def test_dwpose_on_the_cpu_provider_fails_a_gpu_stage_naming_onnxruntime(dwpose_dir):
+    from uvc_data.errors import ConfigError
+    from uvc_data.writer.placement import check_gpu_placement
+
+    pose = _annotator(dwpose_dir, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+    pose.setup()
+    (what, device), = pose.devices().items()
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("onnxruntime here has the CUDA provider")
+    assert what == "pose (dwpose)" and device.startswith("cpu (onnxruntime providers ['CPUExecutionProvider']")
+    check_gpu_placement("pose", 0, [pose])  # a CPU stage: fine
+    with pytest.raises(ConfigError, match=r"stages.pose.num_gpus.*pose \(dwpose\) runs on cpu.*onnxruntime-gpu"):
+        check_gpu_placement("pose", 0.25, [pose])

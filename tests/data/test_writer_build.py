@@ -40,14 +40,21 @@ def test_build_writes_shards_manifest_failures_and_stats(specs, tmp_path, capsys
     # 3 good inputs x 4 clips, clip 2 dropped by DropLast → 9 records; v1 is dark → 3 rejected, 6 kept.
     assert (s.inputs, s.done, s.failed, s.clips, s.samples, s.rejected, s.shards) == (6, 3, 3, 9, 6, 3, 2)
     assert s.samples_per_task == {"gray": 2, "t2v": 6}  # odd clips lose gray
-    assert s.rejects_by_reason == {"too dark": 3}
-    assert s.task_rejects["gray"] == {"odd clip": 4, "too dark": 3}
+    # grouped by reason (three distinct measured values, one line); the values stay in the manifest
+    assert s.rejects_by_reason == {"too dark … < …": 3}
+    assert s.task_rejects["gray"] == {"odd clip": 4, "too dark … < …": 3}
     assert s.failures_by_error == {"BadInputError": 2, "RuntimeError": 1}
     # work done for failed inputs counts too: bad.json's clip 0 went through annotate before clip 1 raised
     assert s.step_stats["annotate/drop_last"] == {"in": 13, "out": 10}
     assert set(s.seconds_per_stage) == {"decode", "annotate", "write"}
+    # per-step seconds (exclusive: each step's own work) of every SampleStep; a plain Step (the spec source) reports
+    # its own seconds only if it times itself, as DecodeSplit does
+    assert set(s.seconds_per_step) == {"annotate/brightness", "annotate/explode",
+                                       "annotate/gray_control", "annotate/dark_filter", "annotate/drop_last"}
+    assert sum(v for k, v in s.seconds_per_step.items() if k.startswith("annotate/")) <= \
+        s.seconds_per_stage["annotate"] + 1e-3
     err = capsys.readouterr().err
-    assert "3 failed" in err and "too dark: 3" in err and "staging" in err  # summary + progress bar on stderr
+    assert "3 failed" in err and "too dark … < …: 3" in err and "staging" in err  # summary + progress bar on stderr
 
     samples = list(iter_samples(out / "shards"))
     assert [x.key.split("_")[1] for x in samples] == ["0000", "0001", "0003"] * 2
@@ -61,7 +68,9 @@ def test_build_writes_shards_manifest_failures_and_stats(specs, tmp_path, capsys
     kept = [r for r in rows if r["status"] == "ok"]
     assert [(r["shard"], r["position"]) for r in kept] == [("shard-000000.tar", i) for i in range(4)] + \
         [("shard-000001.tar", i) for i in range(2)]
-    assert all(r["shard"] is None and r["reject_reason"] == "too dark" for r in rows if r["status"] == "rejected")
+    dark = [r for r in rows if r["status"] == "rejected"]
+    assert all(r["shard"] is None and r["reject_reason"].startswith("too dark 0.") for r in dark)
+    assert len({r["reject_reason"] for r in dark}) == 3  # exact values per sample
     assert dict(kept[0]["signals"])["brightness"] == pytest.approx(samples[0].signals["brightness"])
     assert kept[0]["bytes"] > 0 and kept[0]["conditions"] == ["gray"]
 
@@ -183,3 +192,46 @@ def test_stage_spec_checks(specs, tmp_path):
         _build(specs, tmp_path / "o", stages=[StageSpec("a", source_stage), StageSpec("a", annotate_stage)])
     with pytest.raises(ConfigError, match="concurrency"):
         _build(specs, tmp_path / "o", stages=[StageSpec("a", source_stage, concurrency=(3, 1))])
+
+
+def test_reason_group_masks_measured_values_only():
+    from uvc_data.writer.report import reason_group
+
+    assert reason_group("motion: too little motion 0.00041 < min_motion 0.001") == \
+        reason_group("motion: too little motion 0.00040 < min_motion 0.001") == \
+        "motion: too little motion … < min_motion …"
+    assert reason_group("caption empty or fragmentary (2 words < caption.min_words=3)") == \
+        "caption empty or fragmentary (… words < caption.min_words=…)"
+    assert reason_group("task_aware: person in 40% of frames < 50%") == "task_aware: person in … of frames < …"
+    assert reason_group("llm_judge: judge said no for r2v and t2v") == "llm_judge: judge said no for r2v and t2v"
+
+
+def test_lock_on_a_filesystem_without_flock(specs, tmp_path, monkeypatch):
+    """Where flock is not supported (the call fails with ENOLCK, as on some network filesystems) the owner file
+    locks the out dir instead; a dead owner on this host is taken over."""
+    import errno
+    import fcntl
+    import json
+    import subprocess
+    import sys
+
+    def no_flock(fh, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    out = OutDir(tmp_path / "out")
+    out.prepare()
+    out.lock()
+    try:
+        assert json.loads(out.owner_file.read_text())["pid"] == __import__("os").getpid()
+        with pytest.raises(UVCError, match="has no flock, so the lock is that file"):
+            _build(specs, out.root)
+    finally:
+        out.unlock()
+    assert not out.owner_file.exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+
+    out.owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}))
+    s = _build(specs, out.root)  # the stale owner (a finished process) is taken over
+    assert s.done == 3 and not out.owner_file.exists()

@@ -4,6 +4,7 @@ workers can import them."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Iterable, Iterator
 
@@ -24,7 +25,9 @@ def _sample(vi: VideoInput, clip: int, frames: np.ndarray, fps: float, prompt: s
 
 
 class SpecSource(Step):
-    """A .json spec {"clips", "frames", "height", "width", "seed", "brightness", "fail_at", "prompt"} → Samples."""
+    """A .json spec {"clips", "frames", "height", "width", "seed", "brightness", "fail_at", "prompt", "hazard"} →
+    Samples. hazard {"how": "exit" | "abort" | "hang", "at": clip}: the worker process exits (os._exit), aborts
+    (os.abort, SIGABRT) or hangs before yielding that clip — what a native crash or a stuck decoder does."""
 
     name = "spec_source"
 
@@ -39,6 +42,9 @@ class SpecSource(Step):
             for c in range(spec.get("clips", 2)):
                 if spec.get("fail_at") == c:
                     raise BadInputError(f"{vi.path}: broken at clip {c}")
+                hazard = spec.get("hazard") or {}
+                if hazard.get("at") == c:
+                    strike(hazard["how"])
                 low = rng.integers(0, 256, (t, h // 8, w // 8, 3)).astype(np.float32)
                 frames = np.clip(low.repeat(8, 1).repeat(8, 2) * spec.get("brightness", 1.0), 0, 255).astype(np.uint8)
                 self.stats["clips"] += 1
@@ -89,7 +95,7 @@ class DarkFilter(SampleStep):
 
     def process(self, sample: Sample) -> Sample:
         if sample.signals["brightness"] < self.threshold:
-            sample.reject("clip", "too dark")
+            sample.reject("clip", f"too dark {sample.signals['brightness']:.4f} < {self.threshold}")
         elif sample.provenance.clip % 2:
             sample.reject("gray", "odd clip")
         return sample
@@ -126,6 +132,31 @@ class Explode(SampleStep):
         if "explode" in sample.prompt:
             raise RuntimeError(f"annotator crashed on {sample.key}")
         return sample
+
+
+def strike(how: str) -> None:
+    if how == "exit":
+        os._exit(3)
+    if how == "abort":
+        os.abort()
+    if how == "hang":
+        time.sleep(3600)
+    raise ValueError(f"unknown hazard {how!r}")
+
+
+class LaterHazard(SampleStep):
+    """In a later stage: strikes (exit / abort / hang) on a sample whose prompt starts with "hazard:<how>"."""
+
+    name = "later_hazard"
+
+    def process(self, sample: Sample) -> Sample:
+        if sample.prompt.startswith("hazard:"):
+            strike(sample.prompt.split(":")[1].split()[0])
+        return sample
+
+
+def hazard_stage() -> list[Step]:
+    return [LaterHazard(), GrayControl()]
 
 
 class Slow(SampleStep):

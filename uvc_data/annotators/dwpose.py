@@ -159,6 +159,15 @@ class DWPose:
         self.pose_wh = (pw, ph)
         self.det_score, self.nms_iou = det_score, nms_iou
 
+    @property
+    def device(self) -> str:
+        """"cuda" when both sessions run on onnxruntime's CUDA provider, else "cpu (onnxruntime providers: …)"."""
+        used = set(self.det.get_providers()) & set(self.pose.get_providers())
+        if "CUDAExecutionProvider" in used:
+            return "cuda"
+        return (f"cpu (onnxruntime providers {sorted(used)}; the CUDA provider needs onnxruntime-gpu and a visible "
+                "GPU)")
+
     def __call__(self, image: np.ndarray) -> list[PersonPose]:
         import cv2
 

@@ -40,6 +40,13 @@ def load_state_dict(path: Path) -> dict[str, Any]:
     return obj
 
 
+def auto_dtype(torch, dtype: str, device: str):
+    """"auto" → bfloat16 on CUDA, float32 elsewhere; a dtype name → that torch dtype."""
+    if dtype == "auto":
+        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+    return getattr(torch, dtype)
+
+
 def resolve_device(device: str) -> str:
     """"auto" → "cuda" when available, else "cpu"; anything else as given."""
     if device != "auto":

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from uvc_data.errors import ConfigError, UnknownNameError
+from uvc_data.errors import ConfigError, UnknownNameError, is_infrastructure
 from uvc_data.sample import Sample
 from uvc_data.steps.base import SampleStep
 
@@ -34,14 +34,16 @@ class CaptionConfig:
     max_new_tokens: int = 128
     # transformers backend: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
     model_path: str | None = None
-    device: str = "cpu"
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    device: str = "auto"  # auto: cuda when available, else cpu
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
     # openai backend: base URL of an OpenAI-compatible server (e.g. vLLM) and the served model name
     endpoint: str | None = None
     model: str | None = None
+    endpoint_input: Literal["video", "images"] = "video"  # the clip as one MP4 at its real rate, or JPEG frames
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = 120.0
-    retries: int = 2
+    retries: int = 4  # 429 / 5xx / connection errors: attempts after the first (uvc_data.http)
+    retry_backoff_s: float = 1.0  # first wait, doubling (a server's Retry-After wins)
     # sidecar backend: where to look, relative to each input (see docs/captions.md)
     sidecar_names: list[str] = field(default_factory=lambda: ["{stem}.txt", "{stem}.captions.json", "captions.jsonl"])
 
@@ -50,6 +52,8 @@ class CaptionConfig:
             raise ConfigError("caption.model_path", "the transformers captioner needs a local model directory")
         if self.backend == "openai" and not (self.endpoint and self.model):
             raise ConfigError("caption.endpoint", "the openai captioner needs `endpoint` (base URL) and `model`")
+        if self.endpoint_input not in ("video", "images"):
+            raise ConfigError("caption.endpoint_input", f"{self.endpoint_input!r} is not one of video, images")
         if self.sample_fps <= 0 or self.max_frames < 1:
             raise ConfigError("caption.sample_fps", "sample_fps must be > 0 and max_frames ≥ 1")
 
@@ -71,6 +75,10 @@ class Captioner(ABC):
 
     def setup(self) -> None:
         """Load models / open clients once per worker."""
+
+    def devices(self) -> dict[str, str]:
+        """Where a local model runs (after setup); {} for backends without one (sidecar, endpoints)."""
+        return {}
 
     @abstractmethod
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
@@ -121,7 +129,8 @@ def build_captioner(cfg: CaptionConfig) -> Captioner:
 
 
 class CaptionStep(SampleStep):
-    """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded."""
+    """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded. A failure
+    of the machinery (uvc_data.errors.is_infrastructure) fails the input instead (`--retry-failed` redoes it)."""
 
     name = "caption"
 
@@ -136,6 +145,9 @@ class CaptionStep(SampleStep):
             self.captioner.setup()
             self._ready = True
 
+    def devices(self) -> dict[str, str]:
+        return self.captioner.devices()
+
     def process(self, sample: Sample) -> Sample:
         if not sample.tasks or sample.frames is None:
             return sample
@@ -144,6 +156,8 @@ class CaptionStep(SampleStep):
         try:
             text = clean_caption(self.captioner.caption(sample.frames, sample.fps, CaptionContext(p.source, p.start_s, p.end_s)))
         except Exception as exc:  # one clip's failure never stops the run
+            if is_infrastructure(exc):
+                raise  # endpoint down after its retries, CUDA out of memory, ...: fail the input, not the clip
             log.warning("caption failed for %s: %s", sample.key, exc)
             self.stats["error"] += 1
             sample.reject("clip", f"caption error: {type(exc).__name__}: {exc}")

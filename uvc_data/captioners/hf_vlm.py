@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from uvc_data.annotators.weights import auto_dtype, resolve_device
 from uvc_data.captioners.base import CaptionContext, Captioner, sample_frames
 from uvc_data.errors import MissingDependencyError, MissingWeightsError
 from uvc_data.imports import available, require
@@ -21,6 +22,10 @@ log = logging.getLogger(__name__)
 
 class TransformersCaptioner(Captioner):
     name = "transformers"
+
+    def devices(self) -> dict[str, str]:
+        model = getattr(self, "model", None)
+        return {"caption (transformers)": str(model.device)} if model is not None else {}
 
     def setup(self) -> None:
         if getattr(self, "model", None) is not None:
@@ -43,8 +48,9 @@ class TransformersCaptioner(Captioner):
                     f"matches your torch (pip install torchvision==<matching version>); on CPU-only machines use "
                     f"caption.backend=openai or sidecar. ({exc})") from exc
             raise
-        dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[self.cfg.dtype]
-        self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype).to(self.cfg.device).eval()
+        self.device = resolve_device(self.cfg.device)
+        dtype = auto_dtype(torch, self.cfg.dtype, self.device)
+        self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype).to(self.device).eval()
         self.video_mode = getattr(self.processor, "video_processor", None) is not None
         log.info("captioner %s loaded (%s input)", path, "video" if self.video_mode else "frames as images")
 
@@ -66,7 +72,7 @@ class TransformersCaptioner(Captioner):
         import torch
 
         self.setup()
-        inputs = self._inputs(frames, fps).to(self.cfg.device)
+        inputs = self._inputs(frames, fps).to(self.device)
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=self.cfg.max_new_tokens, do_sample=False)
         new = out[:, inputs["input_ids"].shape[1]:]

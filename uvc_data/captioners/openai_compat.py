@@ -1,20 +1,22 @@
 """Any OpenAI-compatible chat-completions endpoint with image inputs (vLLM serving Qwen2.5-VL / Qwen3-VL / InternVL).
 
-Frames go as base64 JPEG `image_url` parts, followed by the prompt; standard library HTTP only.
+With `caption.endpoint_input="video"` (default) the sampled frames go as one H.264 MP4 `video_url` part (base64 data
+URL) encoded at their real rate (frames shown / clip seconds), with vLLM's request fields asking its processor to take
+them as they are: `mm_processor_kwargs` {"fps": that rate, "do_sample_frames": false} and `media_io_kwargs`
+{"video": {"num_frames": all of them}}; servers that do not know those fields ignore them. With "images" each frame is
+a base64 JPEG `image_url` part. The prompt follows. Standard library HTTP only. 429 and 5xx answers
+are retried with backoff (uvc_data.http); an endpoint still failing then fails the input, not the clip.
 """
 from __future__ import annotations
 
 import base64
-import json
 import os
-import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 
 from uvc_data.captioners.base import CaptionContext, Captioner, sample_frames
-from uvc_data.errors import UVCError
+from uvc_data.errors import InfrastructureError, UVCError
+from uvc_data.http import RetryPolicy, post_json
 
 
 def _jpeg_data_url(frame: np.ndarray) -> str:
@@ -26,37 +28,46 @@ def _jpeg_data_url(frame: np.ndarray) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode("ascii")
 
 
+def shown_fps(shown: int, clip_frames: int, clip_fps: float) -> float:
+    """The real rate of `shown` frames picked evenly from a clip of `clip_frames` at `clip_fps`: shown / seconds."""
+    seconds = clip_frames / clip_fps if clip_fps > 0 else float(clip_frames)
+    return shown / seconds if seconds > 0 else float(shown)
+
+
+def _mp4_data_url(frames: np.ndarray, fps: float) -> str:
+    from uvc_data.video.codec import encode_video
+
+    data = encode_video(np.ascontiguousarray(frames), fps, crf=18, preset="veryfast", threads=1)
+    return "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
+
+
 class OpenAICaptioner(Captioner):
     name = "openai"
 
     def request_body(self, frames: np.ndarray, fps: float) -> dict:
         c = self.cfg
         picked = sample_frames(frames, fps, c.sample_fps, c.max_frames, c.max_pixels)
-        content = [{"type": "image_url", "image_url": {"url": _jpeg_data_url(f)}} for f in picked]
+        body: dict = {"model": c.model, "max_tokens": c.max_new_tokens, "temperature": 0.0}
+        if c.endpoint_input == "video":
+            rate = shown_fps(len(picked), frames.shape[0], fps)
+            content = [{"type": "video_url", "video_url": {"url": _mp4_data_url(picked, rate)}}]
+            body["mm_processor_kwargs"] = {"fps": rate, "do_sample_frames": False}
+            body["media_io_kwargs"] = {"video": {"num_frames": len(picked)}}
+        else:
+            content = [{"type": "image_url", "image_url": {"url": _jpeg_data_url(f)}} for f in picked]
         content.append({"type": "text", "text": c.prompt})
-        return {"model": c.model, "messages": [{"role": "user", "content": content}],
-                "max_tokens": c.max_new_tokens, "temperature": 0.0}
+        body["messages"] = [{"role": "user", "content": content}]
+        return body
 
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
         c = self.cfg
         url = c.endpoint.rstrip("/") + ("" if c.endpoint.rstrip("/").endswith("/chat/completions") else "/chat/completions")
-        body = json.dumps(self.request_body(frames, fps)).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
         key = os.environ.get(c.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        last: Exception | None = None
-        for attempt in range(c.retries + 1):
-            try:
-                req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=c.timeout_s) as resp:
-                    payload = json.loads(resp.read().decode("utf-8"))
-                return str(payload["choices"][0]["message"]["content"] or "")
-            except urllib.error.HTTPError as exc:
-                last = UVCError(f"captioner endpoint {url} answered HTTP {exc.code}: {exc.read()[:300]!r}")
-                if exc.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, KeyError, IndexError, json.JSONDecodeError) as exc:
-                last = UVCError(f"captioner endpoint {url}: {type(exc).__name__}: {exc}")
-            time.sleep(min(2.0 ** attempt, 10.0))
-        raise last or UVCError(f"captioner endpoint {url} failed")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        policy = RetryPolicy(retries=c.retries, backoff_s=c.retry_backoff_s)
+        payload = post_json(url, self.request_body(frames, fps), headers, c.timeout_s, policy)
+        try:
+            return str(payload["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise InfrastructureError(f"endpoint {url} answered without choices[0].message.content: "
+                                      f"{str(payload)[:300]}") from exc

@@ -34,6 +34,25 @@ def _best(entries: list[dict[str, Any]], ctx: CaptionContext, where: str) -> str
     return best if best_ov > 0 else None
 
 
+NO_CAPTION_SOURCE = (
+    "no caption source: none of the {n} inputs has a sidecar caption (looked for {names} next to each input). "
+    "Give one of: sidecar files next to the inputs (docs/captions.md); an OpenAI-compatible endpoint "
+    "(--set caption.backend=openai --set caption.endpoint=http://host:8000/v1 --set caption.model=NAME); "
+    "or a local VLM (--set caption.backend=transformers --set caption.model_path=/models/Qwen2.5-VL-7B-Instruct)")
+
+
+def check_caption_source(sources: list[str], cfg) -> list[str]:
+    """Before any work: raise ConfigError (field caption.backend, with the options) when the sidecar backend would
+    find a caption for none of `sources`; otherwise return the sources without one (their clips will be rejected)."""
+    from uvc_data.errors import ConfigError
+
+    captioner = SidecarCaptioner(cfg)
+    missing = [s for s in sources if not captioner.has_caption(s)]
+    if sources and len(missing) == len(sources):
+        raise ConfigError("caption.backend", NO_CAPTION_SOURCE.format(n=len(sources), names=list(cfg.sidecar_names)))
+    return missing
+
+
 class SidecarCaptioner(Captioner):
     name = "sidecar"
 
@@ -64,6 +83,22 @@ class SidecarCaptioner(Captioner):
                     except json.JSONDecodeError as exc:
                         raise BadInputError(f"{path}: not JSON: {exc}") from exc
             return self._cache[path]
+
+    def has_caption(self, source: str | Path) -> bool:
+        """Whether any sidecar names this input (without reading its frames): checked before a build starts."""
+        src = Path(source)
+        for pattern in self.cfg.sidecar_names:
+            path = src.parent / pattern.format(stem=src.stem, name=src.name)
+            try:
+                data = self._load(path)
+            except BadInputError:
+                return True  # there is a sidecar; its error is reported per clip
+            if isinstance(data, str) and data:
+                return True
+            if isinstance(data, list) and (path.suffix != ".jsonl" or
+                                           any(r.get("file") in (src.name, str(src)) for r in data)):
+                return bool(data)
+        return False
 
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
         src = Path(context.source)

@@ -4,7 +4,9 @@
   the sample is still passed on so the writer can record the rejection.
 - `TaskFilter.check_task(sample, task) -> str | None`: a reason rejects that one task ("<name>: <reason>").
 Measurements go into `sample.signals`. A sample with no tasks left passes through untouched. An exception inside a
-check rejects (clip or task) with "<name>: error: ..." and the run goes on. `setup()` loads models once per worker;
+check rejects (clip or task) with "<name>: error: ..." and the run goes on — except an infrastructure failure
+(uvc_data.errors.is_infrastructure: an endpoint down after retries, CUDA out of memory, a timeout), which is raised
+and fails the input so `--retry-failed` can redo it. `setup()` loads models once per worker;
 if that fails it is reported once and clips are rejected with "<name> unavailable: <why>".
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 from uvc_data.annotators.base import one_line
+from uvc_data.errors import is_infrastructure
 from uvc_data.annotators.registry import Registry
 from uvc_data.sample import Sample
 from uvc_data.steps.base import SampleStep
@@ -47,6 +50,9 @@ class Filter(SampleStep):
         try:
             self.load()
         except Exception as exc:
+            if is_infrastructure(exc):
+                self._loaded = False
+                raise
             self.unavailable = one_line(exc)
             self.stats["unavailable"] = 1
             log.error("filter %r is unavailable; clips reaching it will be rejected: %s", self.name, exc)
@@ -76,6 +82,8 @@ class Filter(SampleStep):
         try:
             reason = self.check(sample)
         except Exception as exc:  # one bad sample never stops the run
+            if is_infrastructure(exc):
+                raise
             log.warning("filter %r failed on sample %s: %s", self.name, sample.key, one_line(exc))
             self.stats["errors"] += 1
             reason = f"error: {one_line(exc)}"
@@ -110,6 +118,8 @@ class TaskFilter(Filter):
             self.prepare(sample)
             verdicts = [(t, self.check_task(sample, get_task(t))) for t in list(sample.tasks)]
         except Exception as exc:
+            if is_infrastructure(exc):
+                raise
             log.warning("filter %r failed on sample %s: %s", self.name, sample.key, one_line(exc))
             self.stats["errors"] += 1
             sample.reject("clip", f"{self.name}: error: {one_line(exc)}")

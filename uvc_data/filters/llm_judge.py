@@ -9,15 +9,14 @@ so a template without {task} costs one call per clip. Qwen3 `<think>…</think>`
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from uvc_data.annotators.weights import pretrained_dir, resolve_device
-from uvc_data.errors import ConfigError
+from uvc_data.errors import ConfigError, InfrastructureError
+from uvc_data.http import RetryPolicy, post_json
 from uvc_data.filters.base import FILTERS, TaskFilter
 from uvc_data.sample import Sample
 from uvc_data.tasks import TaskDef
@@ -94,21 +93,22 @@ class TransformersLM:
 
 
 class OpenAIChat:
-    def __init__(self, base_url: str, model: str, api_key_env: str, max_tokens: int, timeout_s: float) -> None:
+    def __init__(self, base_url: str, model: str, api_key_env: str, max_tokens: int, timeout_s: float,
+                 policy: RetryPolicy | None = None) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
+        self.policy = policy or RetryPolicy()
         self.model, self.max_tokens, self.timeout_s = model, max_tokens, timeout_s
         self.key = os.environ.get(api_key_env, "") if api_key_env else ""
 
     def __call__(self, prompt: str) -> str:
         body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], "temperature": 0,
                 "max_tokens": self.max_tokens}
-        headers = {"Content-Type": "application/json"}
-        if self.key:
-            headers["Authorization"] = f"Bearer {self.key}"
-        req = urllib.request.Request(self.url, json.dumps(body).encode(), headers)
-        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-            data = json.loads(resp.read())
-        return str(data["choices"][0]["message"]["content"] or "")
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        data = post_json(self.url, body, headers, self.timeout_s, self.policy)
+        try:
+            return str(data["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise InfrastructureError(f"endpoint {self.url} answered without choices[0].message.content") from exc
 
 
 @FILTERS.register("llm_judge", LLMJudgeConfig)

@@ -1,7 +1,10 @@
 """Motion filter: mean optical-flow magnitude as a fraction of the frame width per frame (`flow_motion`).
 
 Reuses the flow annotator's `flow_motion` signal when it is already computed; otherwise runs DIS flow at a low
-resolution on frames `stride` apart (divided by the stride) and records `motion`."""
+resolution on frames `stride` apart (divided by the stride) and records `motion`.
+
+Not a default clip filter (uvc_data.filters.DEFAULT_CLIP_FILTERS says why): fixed-camera footage with people walking
+through measures 0.0003–0.0009, below `min_motion`; flow tasks get their motion check from `task_aware`."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -29,6 +29,11 @@ class Step(ABC):
     def setup(self) -> None:
         """Load models etc. once per worker; called by executors before the first record."""
 
+    def devices(self) -> dict[str, str]:
+        """Where this step's models run after setup(): what → device ("cuda", "cuda:0", "cpu"); {} for none.
+        Executors check it for stages given GPUs (a model that ended up on the CPU fails the stage at setup)."""
+        return {}
+
     def __call__(self, data: Iterable[Any]) -> Iterator[Any]:
         return self.run(data)
 

@@ -127,6 +127,8 @@ class _InputSplitter:
         stats["frames_decoded"] += self.reader.frames_decoded
         stats["frames_dropped"] += self.reader.dropped_frames
         stats["corrupt_frames"] += self.reader.corrupt_frames
+        stats["lost_packets"] += self.reader.lost_packets
+        stats["damaged_inputs"] += bool(self.reader.corrupt_frames or self.reader.lost_packets)
         self.step.last_bound = buffer_bound(self.cfg.clips, lag, self.max_gap_s)
 
     def _track_buffer(self) -> None:
@@ -139,8 +141,8 @@ class _InputSplitter:
 class DecodeSplit(Step):
     """VideoInput → Samples of (T, H, W, 3) uint8 clips at the working size and target fps; tasks left empty.
 
-    stats: inputs, clips, shots, cuts, shots_without_clips, frames_decoded, frames_dropped, corrupt_frames,
-    bad_inputs, late_cuts, buffer_peak_frames (the most working-size frames held at once by this worker).
+    stats: inputs, clips, shots, cuts, shots_without_clips, frames_decoded, frames_dropped, corrupt_frames (concealed,
+    kept), lost_packets (refused by the decoder, skipped), damaged_inputs (inputs decoded past damage), bad_inputs, late_cuts, buffer_peak_frames (the most working-size frames held at once by this worker).
     """
 
     name = "decode_split"

@@ -50,6 +50,23 @@ def _damage(data: bytes, at: float, length: int, seed: int) -> bytes:
     return bytes(out)
 
 
+def corrupt_slices(src: str | Path, dst: str | Path, packets: tuple[int, ...], where: str = "mid",
+                   length: int = 8) -> Path:
+    """Copy an MP4 with `length` bytes inverted inside each listed video packet (decode order), as a bad disk or a
+    lossy transfer damages a file. where="mid": in the slice data (the decoder conceals the damage); "head": just past
+    the NAL length field, in the slice header (the decoder refuses the packet). The container stays intact."""
+    data = bytearray(Path(src).read_bytes())
+    with av.open(str(src)) as container:
+        places = [(p.pos, p.size) for p in container.demux(video=0) if p.size and p.pos is not None]
+    for i in packets:
+        pos, size = places[i]
+        start = pos + (size // 2 if where == "mid" else 4)
+        for off in range(start, min(start + length, pos + size)):
+            data[off] ^= 0xFF
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)
+
+
 def make_broken_corpus(folder: str | Path, huge: bool = True) -> dict[str, BrokenCase]:
     """Write the broken corpus into `folder`; returns {case name: BrokenCase}. huge=False skips the 8K+ file."""
     folder = Path(folder)
@@ -80,7 +97,7 @@ def make_broken_corpus(folder: str | Path, huge: bool = True) -> dict[str, Broke
     add("truncated_faststart.mp4", "truncated", "cut at 60% with the index at the front: frames run out").write_bytes(
         fdata[: int(len(fdata) * 0.6)])
     add("broken_frames.mp4", "damaged", "random bytes over the middle of the frame data").write_bytes(
-        _damage(fdata, 0.5, 2000, seed=5))
+        _damage(fdata, 0.45, 8000, seed=5))
     make_video(add("one_frame.mp4", "still image", "a single frame"), 160, 96, 25, shots=[1])
     make_video(add("tiny_8x8.mp4", "too small", "8×8 pixels"), 8, 8, 25, shots=[10])
     if huge:

@@ -2,10 +2,16 @@
 
 Frames come out one at a time as (index, time in seconds from the first frame, RGB at the working size); nothing
 holds the whole video. Rotation (display matrix), non-square pixels and the fit policy (crop / pad / stretch) are
-applied so frames are in displayed orientation. Decoder failures, corrupt frames and truncation raise BadInputError.
+applied so frames are in displayed orientation.
+
+Damage is handled as FFmpeg's own tools do: a packet the decoder refuses (a corrupt slice) is skipped and decoding goes
+on from the next one; frames the decoder conceals are kept. Both are counted (`lost_packets`, `corrupt_frames`) and
+logged as a warning. Only when the clean frames fall below `min_decoded_ratio` of the headers' frame count does the
+input fail (BadInputError: "damaged" when the decoder reported errors, "truncated" when frames just ran out).
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Iterator, Literal
@@ -17,6 +23,8 @@ from uvc_data.configurable import neutral
 from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.video.prefetch import prefetch
 from uvc_data.video.probe import SizeLimits, VideoInfo, probe
+
+log = logging.getLogger("uvc_data.video")
 
 Fit = Literal["crop", "pad", "stretch"]
 INTERPOLATIONS = ("area", "bilinear", "bicubic", "fast_bilinear", "lanczos")
@@ -33,10 +41,11 @@ class DecodeConfig:
     interpolation: str = "area"  # swscale filter for the downscale: area | bilinear | bicubic | fast_bilinear | lanczos
     min_src_side: int = 16  # smaller sources are rejected (BadInputError)
     max_src_pixels: int = 8192 * 4352  # larger sources are rejected (BadInputError)
-    max_corrupt_frames: int = 0  # frames the decoder flags corrupt (concealed errors) tolerated per input
     # frames decoded ahead on a background thread (overlaps decoding with the rest); 0 = off
     prefetch_frames: int = neutral("how far the decoder runs ahead: the same frames either way", default=64)
-    min_decoded_ratio: float = 0.9  # decoded / header frame count below this = truncated (BadInputError)
+    # clean frames (decoded and not concealed) / header frame count below this = damaged or truncated (BadInputError);
+    # concealed frames and refused packets above it are kept, counted and logged, as FFmpeg decodes past them
+    min_decoded_ratio: float = 0.9
 
     def validate(self) -> None:
         for name in ("width", "height"):
@@ -55,8 +64,6 @@ class DecodeConfig:
             raise ConfigError("decode.min_src_side", f"{self.min_src_side} must be ≥ 1")
         if self.max_src_pixels < self.min_src_side ** 2:
             raise ConfigError("decode.max_src_pixels", f"{self.max_src_pixels} is below min_src_side² ")
-        if self.max_corrupt_frames < 0:
-            raise ConfigError("decode.max_corrupt_frames", f"{self.max_corrupt_frames} must be ≥ 0")
         if not 0.0 <= self.min_decoded_ratio <= 1.0:
             raise ConfigError("decode.min_decoded_ratio", f"{self.min_decoded_ratio} must be in [0, 1]")
 
@@ -132,7 +139,8 @@ class VideoReader:
     """Iterate one input's frames at the working size. Probes on construction (BadInputError when unusable).
 
     After the first frame, `geometry` and `rotation` are known; after iteration, `frames_decoded`, `corrupt_frames`
-    and `dropped_frames` (non-increasing timestamps) describe what happened.
+    (concealed by the decoder, kept), `lost_packets` (refused by the decoder, skipped) and `dropped_frames`
+    (non-increasing timestamps) describe what happened.
     """
 
     def __init__(self, path: str, cfg: DecodeConfig, info: VideoInfo | None = None):
@@ -143,6 +151,7 @@ class VideoReader:
         self.rotation = 0
         self.frames_decoded = 0
         self.corrupt_frames = 0
+        self.lost_packets = 0
         self.dropped_frames = 0
         self._interp = cfg.interpolation.upper()
 
@@ -164,14 +173,8 @@ class VideoReader:
                 stream.thread_type = "AUTO"
                 stream.codec_context.thread_count = self.cfg.threads
                 fallback_dt = 1.0 / self.info.fps if self.info.fps > 0 else 1.0 / 30.0
-                for frame in container.decode(stream):
-                    if frame.is_corrupt:
-                        self.corrupt_frames += 1
-                        if self.corrupt_frames > self.cfg.max_corrupt_frames:
-                            raise BadInputError(
-                                f"{self._where(self.frames_decoded, time_s)}: the decoder reports corrupt frames "
-                                f"({self.corrupt_frames} > decode.max_corrupt_frames={self.cfg.max_corrupt_frames}):"
-                                " the file is damaged (raise decode.max_corrupt_frames to keep concealed frames)")
+                for frame in self._frames(container, stream):
+                    self.corrupt_frames += bool(frame.is_corrupt)
                     raw_t = frame.time
                     if raw_t is None:
                         raw_t = (t_prev + fallback_dt) if t_first is not None and t_prev > -math.inf else 0.0
@@ -194,6 +197,17 @@ class VideoReader:
                                 f"({type(exc).__name__}: {exc}): the file is damaged") from exc
         self._check_complete()
 
+    def _frames(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+        """Decoded frames, packet by packet: a packet the decoder refuses (InvalidDataError) is counted and skipped,
+        as FFmpeg's CLI does; demuxing errors still end the input."""
+        for packet in container.demux(stream):
+            try:
+                frames = stream.decode(packet)
+            except av.InvalidDataError:
+                self.lost_packets += 1
+                continue
+            yield from frames
+
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
         if self.geometry is None:
             self.rotation = int(frame.rotation)
@@ -207,6 +221,15 @@ class VideoReader:
         if n == 0:
             raise BadInputError(f"{self.path}: no decodable video frames: the file is empty or damaged")
         expected = self.info.num_frames
-        if expected and n < self.cfg.min_decoded_ratio * expected:
+        clean = n - self.corrupt_frames
+        damage = f"{self.corrupt_frames} concealed frames, {self.lost_packets} packets the decoder refused"
+        if expected and clean < self.cfg.min_decoded_ratio * expected:
+            if self.corrupt_frames or self.lost_packets:
+                raise BadInputError(f"{self.path}: damaged: only {clean} of the {expected} frames its headers list "
+                                    f"decode cleanly ({damage}; below decode.min_decoded_ratio="
+                                    f"{self.cfg.min_decoded_ratio}): re-download or re-encode the file")
             raise BadInputError(f"{self.path}: truncated: decoded {n} of the {expected} frames its headers list "
                                 f"(below decode.min_decoded_ratio={self.cfg.min_decoded_ratio}): re-download the file")
+        if self.corrupt_frames or self.lost_packets:
+            log.warning("%s: decoded past damage (%s), %d of %d frames clean", self.path, damage, clean,
+                        expected or n)

@@ -15,7 +15,7 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 class WriterConfig:
     """How staged samples are encoded and packed.
 
-    `crf`, `preset` and `encode_threads` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
+    `crf`, `preset`, `encode_threads` and `lean` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
     `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (shards are repacked).
     """
 
@@ -27,6 +27,7 @@ class WriterConfig:
     # x264 threads per encode; fixed so the bytes do not depend on the machine (0 = auto). The one thread count that
     # is part of the fingerprint: x264's frame threading changes the bitstream with the number of threads.
     encode_threads: int = 2
+    lean: bool = True  # shard schema uvc-sample/2: gray derived when read, masks 1-bit packed (False: uvc-sample/1)
     # manifest rows buffered per Parquet row group (bounds packing memory)
     manifest_row_group: int = neutral("packing memory only", default=8192)
     # local executor: samples waiting for the background encoder (0 = encode in the loop)
@@ -55,17 +56,29 @@ class ExecutorConfig:
 
     kind: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # None: start a local Ray instance; "auto" or "ray://host:10001": join a cluster
+    ship_code: bool = True  # joining a cluster: ship uvc_data and pipelines to the nodes (runtime_env py_modules)
     num_cpus: int | None = None  # CPUs of the local Ray instance (None: all); ignored when joining a cluster
     num_gpus: int | None = None  # GPUs of the local Ray instance (None: detected)
     retry_failed: bool = False  # rerun inputs that have a failure marker (default: skip them, as recorded)
     on_config_change: Literal["error", "restage", "keep"] = "error"  # out dir built with another fingerprint
     quiet: bool = False  # no progress bar and no summary on stderr
     ray_progress: bool = False  # show Ray Data's own per-operator progress bars
+    # Ray: an item (input in the first stage, sample in a later one) whose worker died this many times is recorded
+    # as failed ("crashed K times") instead of being retried again; Ray retries each task at most max_crashes + 1 times
+    max_crashes: int = 2
+    # Ray: seconds of work one item may take (an input's whole first stage, one sample in a later stage; time
+    # blocked handing results on is not counted); past it the worker is stopped and the input recorded as failed
+    # ("Timeout"). 0 = no limit. The local executor runs in this process and cannot stop a hung step: no limit there.
+    timeout_s: float = 3600.0
 
     def validate(self) -> None:
         if self.num_cpus is not None and self.num_cpus < 1:
             raise ConfigError("executor.num_cpus", f"must be >= 1 or unset, got {self.num_cpus}")
         if self.num_gpus is not None and self.num_gpus < 0:
             raise ConfigError("executor.num_gpus", f"must be >= 0 or unset, got {self.num_gpus}")
+        if self.max_crashes < 1:
+            raise ConfigError("executor.max_crashes", f"must be >= 1, got {self.max_crashes}")
+        if self.timeout_s < 0:
+            raise ConfigError("executor.timeout_s", f"must be >= 0 (0 = no limit), got {self.timeout_s}")
         if self.kind == "local" and self.ray_address is not None:
             raise ConfigError("executor.ray_address", "is only used with executor.kind='ray'; unset it or set kind")

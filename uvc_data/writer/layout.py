@@ -11,6 +11,8 @@ import fcntl
 import json
 import os
 import shutil
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ class OutDir:
         self.failures = self.root / "failures.jsonl"
         self.stats = self.root / "stats.json"
         self._lock_fh: Any = None
+        self._owns_file = False
 
     def input_dir(self, source_id: str) -> Path:
         return self.staging / source_id
@@ -49,18 +52,55 @@ class OutDir:
             d.mkdir(parents=True, exist_ok=True)
 
     def lock(self) -> None:
-        """One build per out dir at a time (the lock dies with the process, even on kill -9)."""
+        """One build per out dir at a time. flock on `.lock` (the kernel releases it, even on kill -9); on a
+        filesystem without flock (some network filesystems) an owner file created exclusively instead
+        (`.lock.owner`: host, pid, start), taken over when its owner is a dead process on this host."""
         self._lock_fh = open(self.root / ".lock", "w")
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self._lock_fh.close()
+            self._lock_fh = None
             raise UVCError(f"another build is running in {self.root}: wait for it, or use another out dir") from None
+        except OSError:  # ENOLCK / EOPNOTSUPP / ENOSYS: this filesystem has no flock
+            self._lock_fh.close()
+            self._lock_fh = None
+            self._owner_lock()
+
+    @property
+    def owner_file(self) -> Path:
+        return self.root / ".lock.owner"
+
+    def _owner_lock(self) -> None:
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        for _ in range(2):
+            try:
+                fd = os.open(self.owner_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    owner = json.loads(self.owner_file.read_text() or "{}")
+                except (OSError, ValueError):
+                    owner = {}
+                if owner.get("host") == me["host"] and not _alive(int(owner.get("pid", -1))):
+                    self.owner_file.unlink(missing_ok=True)  # its build died on this host: stale
+                    continue
+                raise UVCError(
+                    f"another build holds {self.owner_file} (host {owner.get('host')}, pid {owner.get('pid')}; this "
+                    "filesystem has no flock, so the lock is that file): wait for it, use another out dir, or — if "
+                    "no build is running there — delete the file") from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump(me, fh)
+            self._owns_file = True
+            return
 
     def unlock(self) -> None:
         if self._lock_fh is not None:
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
             self._lock_fh = None
+        if self._owns_file:
+            self.owner_file.unlink(missing_ok=True)
+            self._owns_file = False
 
     def reset_staging(self, source_id: str) -> None:
         shutil.rmtree(self.input_dir(source_id), ignore_errors=True)
@@ -71,6 +111,18 @@ class OutDir:
         for f in (self.manifest, self.failures, self.stats, self.build_json):
             f.unlink(missing_ok=True)
         self.prepare()
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -13,6 +14,16 @@ from uvc_data.writer.packer import PackResult
 from uvc_data.writer.records import OK, REJECTED
 
 STATS_SCHEMA = "uvc-build-stats/1"
+
+# a number standing alone (not part of a name such as r2v or min_motion): 12, 0.00041, -3, 1e-05, 40%
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\w.])")
+
+
+def reason_group(reason: str) -> str:
+    """A reject reason with its measured values masked, so the summary counts reasons, not distinct numbers:
+    "motion: too little motion 0.00041 < min_motion 0.001" → "motion: too little motion … < min_motion …".
+    The exact reason stays in the manifest (`reject_reason`, `rejected`)."""
+    return _NUMBER.sub("…", reason)
 
 
 @dataclass
@@ -29,10 +40,12 @@ class BuildSummary:
     shards: int
     bytes: int
     samples_per_task: dict[str, int] = field(default_factory=dict)
+    # reasons grouped by reason_group (measured values masked; exact values are in the manifest)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)  # clip-level reasons of rejected samples
     task_rejects: dict[str, dict[str, int]] = field(default_factory=dict)  # task → reason → count (all samples)
     failures_by_error: dict[str, int] = field(default_factory=dict)
     seconds_per_stage: dict[str, float] = field(default_factory=dict)  # summed over workers and runs
+    seconds_per_step: dict[str, float] = field(default_factory=dict)  # "stage/step" (depth, pose, flow, ...), same
     step_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     wall_seconds: float = 0.0  # this run
     pack_seconds: float = 0.0
@@ -72,11 +85,12 @@ def summarise(out: OutDir, inputs: list[VideoInput], packed: PackResult, process
                 if rec["status"] == OK:
                     per_task.update(rec["tasks"])
                 elif rec["status"] == REJECTED:
-                    reasons[rec["reject_reason"]] += 1
+                    reasons[reason_group(rec["reject_reason"])] += 1
                 for task, why in rec["rejected"].items():
                     if task != "clip":
                         slot = task_rejects.setdefault(task, {})
-                        slot[why] = slot.get(why, 0) + 1
+                        group = reason_group(why)
+                        slot[group] = slot.get(group, 0) + 1
         elif failed_path.exists():
             marker = json.loads(failed_path.read_text(encoding="utf-8"))
             failures_by[marker["error"]] += 1
@@ -93,7 +107,8 @@ def summarise(out: OutDir, inputs: list[VideoInput], packed: PackResult, process
         samples_per_task=dict(sorted(per_task.items())), rejects_by_reason=dict(reasons.most_common()),
         task_rejects={t: dict(sorted(v.items())) for t, v in sorted(task_rejects.items())},
         failures_by_error=dict(failures_by.most_common()),
-        seconds_per_stage={k: round(v, 4) for k, v in sorted(seconds.items())},
+        seconds_per_stage={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" not in k},
+        seconds_per_step={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" in k},
         step_stats={k: dict(sorted(v.items())) for k, v in sorted(steps.items())},
         wall_seconds=round(wall, 3), pack_seconds=round(pack_seconds, 3))
     return summary, failures
@@ -117,6 +132,7 @@ def format_summary(s: BuildSummary) -> str:
         f"  rejects  {table(s.rejects_by_reason)}",
         f"  failures {table(s.failures_by_error)}" + ("  (see failures.jsonl)" if s.failed else ""),
         f"  stages   {table({k: f'{v:.1f}s' for k, v in s.seconds_per_stage.items()})}",
+        f"  steps    {table({k: f'{v:.1f}s' for k, v in sorted(s.seconds_per_step.items(), key=lambda kv: -kv[1])[:8]})}",
         f"  time     {s.wall_seconds:.1f}s wall ({s.pack_seconds:.1f}s packing), "
         f"{tp['inputs_per_s']:.2f} inputs/s, {tp['clips_per_s']:.2f} clips/s (this run)",
     ]

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample, VideoInput
 from uvc_data.steps.base import Step, run_chain
+from uvc_data.writer.placement import check_gpu_placement
 
 # Envelope kinds. "input" enters the first stage; "sample" flows between stages; the rest are terminal for the
 # collector: "end" (the first stage finished an input: payload = number of samples it yielded), "staged" (payload =
@@ -58,7 +59,7 @@ class Envelope:
     lineage: tuple[int, ...] = ()
     weight: Fraction = Fraction(1)
     payload: Any = None
-    seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds spent on this record
+    seconds: dict[str, float] = field(default_factory=dict)  # stage, and "stage/step", → seconds spent on this record
     stats: dict[str, dict[str, int]] = field(default_factory=dict)  # "stage/step" → counter delta
 
     @classmethod
@@ -70,8 +71,11 @@ class Envelope:
         return Envelope(kind, self.source_id, self.index, self.lineage if lineage is None else lineage,
                         self.weight if weight is None else weight, payload)
 
-    def add_cost(self, stage: str, seconds: float, stats: dict[str, dict[str, int]]) -> "Envelope":
+    def add_cost(self, stage: str, seconds: float, stats: dict[str, dict[str, int]],
+                 step_seconds: dict[str, float] | None = None) -> "Envelope":
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+        for name, s in (step_seconds or {}).items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + s
         for name, counts in stats.items():
             merged = Counter(self.stats.get(name, {}))
             merged.update(counts)
@@ -94,9 +98,19 @@ class StageRunner:
         self.steps = list(spec.factory())
         for step in self.steps:
             step.setup()
+        check_gpu_placement(spec.name, spec.num_gpus, self.steps)  # a GPU stage whose model landed on the CPU fails
 
     def _snapshot(self) -> list[tuple[Counter, float]]:
         return [(Counter(s.stats), s.seconds) for s in self.steps]
+
+    def _step_seconds(self, before: list[tuple[Counter, float]]) -> dict[str, float]:
+        """"stage/step" → seconds each step spent since `before` (lazy chains: a step's time excludes the steps
+        before it, which SampleStep times separately)."""
+        return {f"{self.spec.name}/{step.name}": step.seconds - s0
+                for step, (_, s0) in zip(self.steps, before) if step.seconds - s0 > 0}
+
+    def _cost(self, spent: float, before: list[tuple[Counter, float]]) -> tuple:
+        return self.spec.name, spent, self._delta(before), self._step_seconds(before)
 
     def _delta(self, before: list[tuple[Counter, float]]) -> dict[str, dict[str, int]]:
         out = {}
@@ -132,12 +146,12 @@ class StageRunner:
             except Exception as exc:  # any failure of the chain fails this input only
                 spent += time.perf_counter() - t0
                 failure = failure_record(self.spec.name, exc) | {"emitted": n}  # the input's END, in effect
-                yield env.derive(FAILED, failure, lineage=(n,)).add_cost(self.spec.name, spent, self._delta(before))
+                yield env.derive(FAILED, failure, lineage=(n,)).add_cost(*self._cost(spent, before))
                 return
             spent += time.perf_counter() - t0
             yield env.derive(SAMPLE, sample, lineage=(n,), weight=Fraction(1))
             n += 1
-        yield env.derive(END, n).add_cost(self.spec.name, spent, self._delta(before))
+        yield env.derive(END, n).add_cost(*self._cost(spent, before))
 
     def _run_sample(self, env: Envelope) -> Iterator[Envelope]:
         before, t0 = self._snapshot(), time.perf_counter()
@@ -145,9 +159,9 @@ class StageRunner:
             outs: list[Sample] = list(run_chain(self.steps, [env.payload]))
         except Exception as exc:
             yield env.derive(FAILED, failure_record(self.spec.name, exc)).add_cost(
-                self.spec.name, time.perf_counter() - t0, self._delta(before))
+                *self._cost(time.perf_counter() - t0, before))
             return
-        cost = (self.spec.name, time.perf_counter() - t0, self._delta(before))
+        cost = self._cost(time.perf_counter() - t0, before)
         if not outs:
             yield env.derive(DROPPED, None).add_cost(*cost)
             return

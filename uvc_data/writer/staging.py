@@ -13,6 +13,7 @@ from uvc_data.sample import VideoInput
 from uvc_data.shards import sample_to_wds, write_tar
 from uvc_data.writer import atomic
 from uvc_data.writer.config import WriterConfig
+from uvc_data.writer.executors.guard import unfinished_failure
 from uvc_data.writer.layout import OutDir
 from uvc_data.writer.records import OK, sample_record, tar_bytes
 from uvc_data.writer.stages import DROPPED, END, FAILED, SAMPLE, STAGED, Envelope, failure_record
@@ -41,7 +42,7 @@ class StagingWriter:
             record = sample_record(sample)
             if record["status"] == OK:
                 item = sample_to_wds(sample, crf=self.writer.crf, preset=self.writer.preset,
-                                     threads=self.writer.encode_threads)
+                                     threads=self.writer.encode_threads, lean=self.writer.lean)
                 sizes = [len(v) for k, v in item.items() if k != "__key__"]
                 record["bytes"], record["tar_bytes"] = sum(sizes), tar_bytes(sizes)
                 record["part"] = part_name(env.lineage)
@@ -65,6 +66,14 @@ class _Pending:
     failures: list[tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    seen: set[tuple[str, tuple[int, ...]]] = field(default_factory=set)
+
+
+def _identity(env: Envelope) -> tuple[str, tuple[int, ...]]:
+    """What an envelope settles: END/first-stage FAILED settle the input's count, the others one lineage."""
+    if env.kind == END or (env.kind == FAILED and ("emitted" in env.payload or env.payload.get("final"))):
+        return ("count", ())
+    return ("lineage", env.lineage)
 
 
 class Collector:
@@ -82,14 +91,22 @@ class Collector:
 
         An input finishes when all its samples came back (their weights sum to the first stage's count); it has
         failed when any stage raised for it, and its failure marker then records the first failure in lineage order.
+        A retried task may send an envelope again (same lineage): repeats are ignored, as is anything arriving for an
+        input already settled. A "final" failure (its worker crashed or timed out) settles the input at once.
         """
-        state = self.pending[env.source_id]
+        state = self.pending.get(env.source_id)
+        if state is None or _identity(env) in state.seen:
+            return None
+        state.seen.add(_identity(env))
         for stage, s in env.seconds.items():
             state.seconds[stage] = state.seconds.get(stage, 0.0) + s
         for name, counts in env.stats.items():
             merged = state.stats.setdefault(name, {})
             for k, v in counts.items():
                 merged[k] = merged.get(k, 0) + v
+        if env.kind == FAILED and env.payload.get("final"):
+            self._finish_failed(state, {k: v for k, v in env.payload.items() if k != "final"})
+            return "failed"
         if env.kind == FAILED:
             state.failures.append((env.lineage, env.payload))
             if "emitted" in env.payload:
@@ -135,10 +152,17 @@ class Collector:
         self.failed += 1
 
     def close(self) -> None:
-        """Inputs the executor never finished (it ended early) are recorded as failed."""
+        """Inputs the executor never finished are recorded as failed: with the first failure that came back, else
+        what their attempt markers prove (a worker crash or timeout), else as incomplete."""
         for state in list(self.pending.values()):
+            if not state.failures:
+                proven = unfinished_failure(self.out, state.vi.source_id)
+                if proven is not None:
+                    self._finish_failed(state, proven)
+                    continue
             incomplete = {"stage": "executor", "error": "Incomplete", "traceback": "",
-                          "message": "the executor ended before every sample of this input came back"}
+                          "message": "not every sample of this input came back (a block lost by the executor, or an "
+                                     "executor that ended early): rerun with --retry-failed"}
             self._finish_failed(state, min(state.failures, key=lambda lf: lf[0])[1] if state.failures else incomplete)
 
 
