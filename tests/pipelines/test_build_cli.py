@@ -141,7 +141,7 @@ def test_fingerprint_ignores_settings_that_do_not_change_bytes():
 
     base = fingerprint(tiny())
     for same in ("split.decode.prefetch_frames=0", "split.decode.threads=3", "writer.encode_ahead=0",
-                 "writer.samples_per_shard=7", "executor.kind=ray", "stages.split_workers=2"):
+                 "writer.samples_per_shard=7", "executor.kind=ray", "stages.split.workers=2"):
         assert fingerprint(apply_overrides(tiny(), [same])) == base, same
     for different in ("split.clips.fps=6", "writer.crf=23", "annotator_options.flow.scale=0.5"):
         assert fingerprint(apply_overrides(tiny(), [different])) != base, different
