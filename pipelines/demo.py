@@ -40,25 +40,26 @@ class DemoConfig:
     work: str = "runs/demo"
     ray: bool = True  # build the data on a local Ray (else the in-process executor)
     per_task: int = 1  # held-out bench cases per task (cases of different tasks may share a clip)
-    frames: int = 9  # training / generation clip: frames, height, width (pixel codec, patch 2)
+    frames: int = 5  # training / generation clip: frames, height, width (pixel codec, patch 2)
     height: int = 32
     width: int = 56
+    clip_fps: float = 5.0  # the clips' frame rate: 5 frames = 1 s, the tiny recipe's shortest clip
     # training clips from the same footage (pipelines/demo_data.py): crops, time reversal, overlapping windows
     crops: int = 2
     reverse: bool = True
-    clip_stride: int = 2  # frames between the starts of training clips (at the tiny recipe's 8 fps)
+    clip_stride: int = 2  # frames between the starts of training clips (at clip_fps)
     # the tiny VACE teacher (vdot_train.models.tiny.TinySpec), trained from scratch
     layers: int = 4
-    heads: int = 2
-    head_dim: int = 16
-    ffn_dim: int = 64
-    vace_layers: list[int] = field(default_factory=lambda: [0, 2])
-    teacher_steps: int = 2000
+    heads: int = 4
+    head_dim: int = 32
+    ffn_dim: int = 256
+    vace_layers: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
+    teacher_steps: int = 3000
     teacher_lr: float = 3e-4
     distill_steps: int = 300
     teacher_sampling_steps: int = 50
     student_steps: int = 4
-    guidance: float = 3.0  # the teacher's CFG when sampled (also the real score's in distillation)
+    guidance: float = 1.0  # the teacher's CFG when sampled (also the real score's in distillation)
     seed: int = 0  # training seed of the teacher and both students
     tasks: list[str] = field(default_factory=lambda: list(DATA_TASKS))
     bench_tasks: list[str] = field(default_factory=lambda: list(BENCH_TASKS))
@@ -66,8 +67,9 @@ class DemoConfig:
     @classmethod
     def quick(cls, work: str) -> "DemoConfig":
         """The shortened version CI runs end to end."""
-        return cls(work=work, ray=False, per_task=1, crops=1, clip_stride=9, teacher_steps=20, distill_steps=6,
-                   teacher_sampling_steps=8, bench_tasks=["gray", "extension", "r2v"])
+        return cls(work=work, ray=False, per_task=1, crops=0, clip_stride=5, heads=2, head_dim=16, ffn_dim=64,
+                   vace_layers=[0, 2], teacher_steps=20, distill_steps=6, teacher_sampling_steps=8,
+                   bench_tasks=["gray", "extension", "r2v"])
 
     def tiny_spec(self):
         from vdot_train.models.tiny import TinySpec
@@ -118,7 +120,8 @@ class Demo:
     def _build(self, inputs: Path, out: Path, *extra: str) -> None:
         argv = ["data", "build", str(inputs), "--out", str(out), "--recipe", "tiny",
                 "--set", "tasks=" + ",".join(self.cfg.tasks), "--set", "annotators=gray,scribble,flow,pose,outpaint,reference",
-                "--set", f"split.clips.num_frames={self.cfg.frames}", *extra]  # clips as long as the training ones
+                "--set", f"split.clips.num_frames={self.cfg.frames}", "--set", f"split.clips.fps={self.cfg.clip_fps}",
+                *extra]  # clips as long as the training ones
         if self.cfg.ray:
             argv += ["--executor", "ray", "--num-cpus", "2"]
         self._uvc(*argv)
@@ -141,7 +144,8 @@ class Demo:
         c, inputs = self.cfg, self.work / "train_inputs"
         print(f"  writing {len(CAPTIONS)} videos × {len(default_variants(c.crops, c.reverse))} variants to {inputs}")
         table = write_variants(self.work / "inputs", inputs, default_variants(c.crops, c.reverse))
-        self._build(inputs, self.work / "train_data", "--set", f"split.clips.stride_frames={c.clip_stride}")
+        self._build(inputs, self.work / "train_data", "--set", f"split.clips.stride_frames={c.clip_stride}",
+                    "--set", "writer.samples_per_shard=4")  # the trainer shuffles shards, not samples in a shard
         held = set((self.work / "suite" / "holdout.txt").read_text().split())
         excluded = overlapping_keys(self.work / "train_data" / "manifest.parquet", table,
                                     self.work / "data" / "manifest.parquet", held, margin_s=0.0)

@@ -24,9 +24,11 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     html = site.read_text()
     for name in names:
         assert name.replace("_", "_") in html
-    # the held-out cases were never trained on
+    # the held-out cases were never trained on, nor any training clip showing their footage (reversed included)
     holdout = set((work / "suite" / "holdout.txt").read_text().split())
-    assert holdout
+    excluded = set((work / "train_exclude.txt").read_text().split())
+    assert holdout and holdout <= excluded and len(excluded) > len(holdout)
+    assert any("_orig-rev-" in k for k in excluded) and any("_orig-" in k for k in excluded - holdout)
     # VDOT trained with its losses, DMD-only without OTD/GAN (from the training logs)
     vdot_log = [json.loads(line) for line in (work / "vdot" / "log.jsonl").read_text().splitlines()]
     dmd_log = [json.loads(line) for line in (work / "dmd" / "log.jsonl").read_text().splitlines()]
@@ -35,5 +37,5 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     # a re-run reuses every finished stage
     assert main(["demo", "--quick", "--work", str(work)]) == 0
     again = capsys.readouterr().out
-    for stage in ("data", "suite", "teacher", "vdot", "dmd", "bench", "leaderboard"):
+    for stage in ("data", "suite", "train_data", "teacher", "vdot", "dmd", "bench", "leaderboard"):
         assert f"[demo] {stage}: done earlier" in again
