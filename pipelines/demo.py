@@ -61,7 +61,9 @@ class DemoConfig:
     distill_steps: int = 300
     teacher_sampling_steps: int = 50
     student_steps: int = 4
-    guidance: float = 1.0  # the teacher's CFG when sampled (also the real score's in distillation)
+    # the teacher's CFG when sampled, also the real score's in distillation (official: 3.0); 1 because this tiny
+    # teacher keeps held-out given regions 1–3 dB worse with CFG 3 (docs/benchmarks.md, the demo section)
+    guidance: float = 1.0
     seed: int = 0  # training seed of the teacher and both students
     # torch CPU threads (0 = torch's default, one per core). On a machine shared by more jobs than cores, 1 avoids
     # OpenMP threads spin-waiting for each other: a teacher step took 0.25 CPU-s with 1 thread vs 4.7 with 2 there
