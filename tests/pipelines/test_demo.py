@@ -39,3 +39,15 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     again = capsys.readouterr().out
     for stage in ("data", "suite", "train_data", "teacher", "vdot", "dmd", "bench", "leaderboard"):
         assert f"[demo] {stage}: done earlier" in again
+
+
+def test_default_teacher_is_the_measured_size():
+    """docs/benchmarks.md records a 1.85 M-parameter teacher with a VACE hint at every block; --quick keeps it tiny."""
+    from pipelines.demo import DemoConfig
+    from vdot_train.models.tiny import build_tiny_transformer
+
+    full = build_tiny_transformer("vace", DemoConfig().tiny_spec())
+    assert round(sum(p.numel() for p in full.parameters()) / 1e6, 2) == 1.85
+    assert list(full.config.vace_layers) == [0, 1, 2, 3] and full.config.num_attention_heads * full.config.attention_head_dim == 128
+    quick = build_tiny_transformer("vace", DemoConfig.quick("w").tiny_spec())
+    assert sum(p.numel() for p in quick.parameters()) < 0.2e6
