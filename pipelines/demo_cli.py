@@ -13,6 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="a shortened run (what the test suite runs)")
     p.add_argument("--fresh", action="store_true", help="delete the working folder first")
     p.add_argument("--no-ray", action="store_true", help="build the data in-process instead of on a local Ray")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch CPU threads (default: one per core); 1 is much faster on a machine busy with other jobs")
     p.set_defaults(func=_demo)
 
 
@@ -22,5 +24,6 @@ def _demo(args: argparse.Namespace) -> int:
     cfg = DemoConfig.quick(args.work) if args.quick else DemoConfig(work=args.work)
     if args.no_ray:
         cfg.ray = False
+    cfg.threads = args.threads
     Demo(cfg).run(fresh=args.fresh)
     return 0

@@ -24,9 +24,11 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     html = site.read_text()
     for name in names:
         assert name.replace("_", "_") in html
-    # the held-out cases were never trained on
+    # the held-out cases were never trained on, nor any training clip showing their footage (reversed included)
     holdout = set((work / "suite" / "holdout.txt").read_text().split())
-    assert holdout
+    excluded = set((work / "train_exclude.txt").read_text().split())
+    assert holdout and holdout <= excluded and len(excluded) > len(holdout)
+    assert any("_orig-rev-" in k for k in excluded) and any("_orig-" in k for k in excluded - holdout)
     # VDOT trained with its losses, DMD-only without OTD/GAN (from the training logs)
     vdot_log = [json.loads(line) for line in (work / "vdot" / "log.jsonl").read_text().splitlines()]
     dmd_log = [json.loads(line) for line in (work / "dmd" / "log.jsonl").read_text().splitlines()]
@@ -35,5 +37,17 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     # a re-run reuses every finished stage
     assert main(["demo", "--quick", "--work", str(work)]) == 0
     again = capsys.readouterr().out
-    for stage in ("data", "suite", "teacher", "vdot", "dmd", "bench", "leaderboard"):
+    for stage in ("data", "suite", "train_data", "teacher", "vdot", "dmd", "bench", "leaderboard"):
         assert f"[demo] {stage}: done earlier" in again
+
+
+def test_default_teacher_is_the_measured_size():
+    """docs/benchmarks.md records a 1.85 M-parameter teacher with a VACE hint at every block; --quick keeps it tiny."""
+    from pipelines.demo import DemoConfig
+    from vdot_train.models.tiny import build_tiny_transformer
+
+    full = build_tiny_transformer("vace", DemoConfig().tiny_spec())
+    assert round(sum(p.numel() for p in full.parameters()) / 1e6, 2) == 1.85
+    assert list(full.config.vace_layers) == [0, 1, 2, 3] and full.config.num_attention_heads * full.config.attention_head_dim == 128
+    quick = build_tiny_transformer("vace", DemoConfig.quick("w").tiny_spec())
+    assert sum(p.numel() for p in quick.parameters()) < 0.2e6
