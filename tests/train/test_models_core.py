@@ -142,3 +142,19 @@ def test_context_rejects_mixed_batches():
     with pytest.raises(BadInputError, match="batch"):
         build_context(codec, [a, b])
     assert np.all(a.masks == 1)
+
+
+def test_continuous_mask_splits_frames_binarised_and_keeps_mask_channels_continuous():
+    """As the official VACE code: frames split with the mask > 0.5, the mask channels fold the mask as given."""
+    codec = PixelCodec(2)
+    s = make_sample(1)
+    vcu = build_vcu("inpainting", s.prompt, s.frames, s.conditions)
+    soft = vcu.masks.astype(np.float32) * 0.7 + 0.1  # continuous in [0.1, 0.8], > 0.5 where the mask was 1
+    vcu.masks = soft
+    ctx = build_context(codec, [vcu])
+    frames = torch.from_numpy(vcu.frames).permute(3, 0, 1, 2)[None]
+    hard = torch.from_numpy((soft > 0.5).astype(np.float32))[None, None]
+    assert torch.allclose(codec.decode(ctx[:, :12]), frames * (1 - hard))
+    assert torch.allclose(codec.decode(ctx[:, 12:24]), frames * hard)
+    assert torch.allclose(ctx[:, 24:], fold_mask(torch.from_numpy(soft)[None], codec.stride, 3))
+    assert float(ctx[:, 24:].min()) == pytest.approx(0.1)

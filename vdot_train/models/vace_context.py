@@ -55,9 +55,11 @@ def check_batchable(vcus: Sequence[VCU]) -> None:
 def build_context(codec: LatentCodec, vcus: Sequence[VCU], device: torch.device | str = "cpu") -> torch.Tensor:
     """[B, 2C + sh·sw, l + T', H', W'] VACE context for a batch of VCUs of the same shape."""
     check_batchable(vcus)
-    masks = torch.from_numpy(np.stack([(v.masks > 0.5).astype(np.float32) for v in vcus])).to(device)  # [B,T,H,W]
+    # as the official VACE code: the frames are split with the mask binarised at 0.5 (`vace_encode_frames`), the
+    # mask channels fold the mask as given, continuous in [0, 1] (`vace_encode_masks`)
+    masks = torch.from_numpy(np.stack([v.masks.astype(np.float32) for v in vcus])).to(device)  # [B, T, H, W]
     frames = torch.stack([_video_BCTHW(v.frames) for v in vcus]).to(device)  # [B, 3, T, H, W]
-    m = masks[:, None]
+    m = (masks > 0.5).to(frames.dtype)[:, None]
     inactive = codec.encode(frames * (1.0 - m))
     reactive = codec.encode(frames * m)
     mask_lat = fold_mask(masks, codec.stride, inactive.shape[2])
