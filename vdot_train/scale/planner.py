@@ -115,6 +115,17 @@ def text_encoder_params(cfg: TrainConfig) -> int:
     return _text_encoder_params(cfg.model.text_encoder_path or cfg.model.path)
 
 
+def text_encoder_bytes_per_param(cfg: TrainConfig) -> int:
+    """2 for a bf16/fp16 checkpoint (Wan's umT5-XXL ships in bf16; transformers loads the stored dtype), else 4."""
+    import json
+
+    p = Path(cfg.model.text_encoder_path or cfg.model.path) / "text_encoder" / "config.json"
+    if not p.is_file():
+        return 2
+    c = json.loads(p.read_text())
+    return 2 if str(c.get("dtype") or c.get("torch_dtype") or "float32") in ("bfloat16", "float16") else 4
+
+
 @lru_cache(maxsize=4)
 def _text_encoder_params(path: str) -> int:
     from transformers import UMT5Config, UMT5EncoderModel
@@ -192,11 +203,12 @@ def plan(cfg: TrainConfig, world: int, gpu_bytes: int, architecture: str = "", d
         pl.host["gradients (sharded, largest step)"] = (s.params + hp) * 4 // shard
     else:
         pl.rows.update(sharded)
-    te = text_encoder_params(cfg) if cfg.model.codec.kind != "pixel" or cfg.model.text_encoder_path else 0
+    te = text_encoder_params(cfg)  # the model dir's own text encoder config, else umT5-XXL
+    te_bytes = te * text_encoder_bytes_per_param(cfg)
     if cfg.model.text_encoder_device == "auto":
-        pl.rows["text encoder (bf16, unsharded)"] = te * 2
+        pl.rows["text encoder (unsharded)"] = te_bytes
     else:
-        pl.host["text encoder (bf16)"] = te * 2
+        pl.host["text encoder"] = te_bytes
     if cfg.model.codec.kind == "wan_vae":
         pl.rows["VAE (fp32)"] = VAE_PARAMS * 4
     tokens, lat_elems = latent_tokens(cfg, s, refs)
