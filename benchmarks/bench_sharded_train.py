@@ -75,7 +75,8 @@ def config(model: str, out: str, args, distributed: bool):
     sets = [f"data.num_frames={args.frames}", f"data.height={args.size}", f"data.width={args.size}",
             f"disc.blocks={list(range(min(3, args.blocks)))}", "disc.reg_dim=512", "disc.attn_heads=8",
             f"schedule.dfake_gen_update_ratio={args.ratio}", "run.ckpt_every=2", "run.log_every=0",
-            "run.gradient_checkpointing=true", "loss.otd.iters=60", f"distributed={str(distributed).lower()}"]
+            "run.gradient_checkpointing=true", "loss.otd.iters=60", f"distributed={str(distributed).lower()}",
+            f"fsdp_wrap={args.wrap}", f"fsdp_min_params={args.min_params}"]
     return apply_overrides(cfg, sets)
 
 
@@ -127,7 +128,7 @@ def run(args, world: int, model: str, tmp: Path) -> list[dict]:
     cmd = [sys.executable, __file__, "--worker", "--model", model, "--out", str(tmp / f"run{world}"),
            "--report", str(report), "--blocks", str(args.blocks), "--vace", str(args.vace), "--frames",
            str(args.frames), "--size", str(args.size), "--ratio", str(args.ratio), "--threads", str(args.threads),
-           "--world", str(world)]
+           "--world", str(world), "--wrap", args.wrap, "--min-params", str(args.min_params)]
     if world > 1:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(world), "--rdzv_backend",
                "c10d", "--rdzv_endpoint", "127.0.0.1:0", *cmd[1:]]
@@ -159,6 +160,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--ratio", type=int, default=1, help="schedule.dfake_gen_update_ratio (1: generator every step)")
     ap.add_argument("--world", type=int, default=2)
+    ap.add_argument("--wrap", default="size", choices=["size", "block"], help="fsdp_wrap (vdot_train.scale.units)")
+    ap.add_argument("--min-params", type=int, default=50_000_000,
+                    help="fsdp_min_params (official 5e7 at 14B width; 4.5e6 is the same fraction of a 1.3B block)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--worker", action="store_true")
     ap.add_argument("--model", default="")

@@ -1,7 +1,7 @@
 """Distributed training: torchrun + FSDP2 (`fully_shard`), applied by one function so model code stays single-device.
 
-`parallelize(denoiser, cpu_offload, mp_policy)` shards each transformer block (main and VACE) as its own unit, then the
-root — applied to meta-built networks before they are materialised (vdot_train.scale); `all_ranks_agree` is the
+`parallelize(denoiser, cpu_offload, mp_policy, wrap)` shards the units `vdot_train.scale.units.fsdp_units` names (the
+official size-based policy by default: large submodules, every block and head, then the root) — applied to meta-built networks before they are materialised (vdot_train.scale); `all_ranks_agree` is the
 collective behind the non-finite skip. The VDOT trainer's checkpoints are sharded (vdot_train.scale.dcp_checkpoint);
 the full-state helpers below serve one-process teacher pretraining and older checkpoints. Launch (4 GPUs):
     torchrun --nproc_per_node=4 -m uvc_cli.main train train --recipe phase2 --set distributed=true
@@ -55,25 +55,25 @@ def mixed_precision_policy(device: torch.device, mixed_precision: str):
 
 
 def parallelize(model: nn.Module, cpu_offload: bool = False, reshard_after_forward: bool = True,
-                mp_policy=None) -> nn.Module:
-    """FSDP2: one unit per block of `model.transformer` (blocks and vace_blocks), then the whole model.
+                mp_policy=None, wrap: str = "size", min_params: int | None = None) -> nn.Module:
+    """FSDP2 `fully_shard` on each unit of `fsdp_units(model, wrap, min_params)`, children first, the root last.
 
-    Works on a Denoiser or a bare module with `.blocks` / `.heads`; other modules become one unit. Apply it to a
-    meta-built model and materialise afterwards (vdot_train.scale) so no rank ever holds a whole network.
-    `mp_policy`: a MixedPrecisionPolicy (see `mixed_precision_policy`) or None.
+    Works on a Denoiser or a bare module with `.blocks` / `.heads`. Apply it to a meta-built model and materialise
+    afterwards (vdot_train.scale) so no rank ever holds a whole network. `mp_policy`: a MixedPrecisionPolicy (see
+    `mixed_precision_policy`) or None. `wrap`/`min_params`: see vdot_train.scale.units (default: the official
+    size-based policy at 5e7 parameters).
     """
     from torch.distributed.fsdp import CPUOffloadPolicy, fully_shard
+
+    from vdot_train.scale.units import OFFICIAL_MIN_PARAMS, fsdp_units
 
     kw = {"reshard_after_forward": reshard_after_forward}
     if cpu_offload:
         kw["offload_policy"] = CPUOffloadPolicy()
     if mp_policy is not None:
         kw["mp_policy"] = mp_policy
-    inner = getattr(model, "transformer", model)
-    for name in ("blocks", "vace_blocks", "heads"):
-        for block in getattr(inner, name, []):
-            fully_shard(block, **kw)
-    fully_shard(model, **kw)
+    for unit in fsdp_units(model, wrap, OFFICIAL_MIN_PARAMS if min_params is None else min_params):
+        fully_shard(unit, **kw)
     return model
 
 

@@ -41,6 +41,14 @@ def test_sharded_from_birth_matches_one_process(gloo_run):
     assert sum(r["local_params"] for r in ranks) == ranks[0]["total_params"]
 
 
+def test_finer_units_match_one_process(gloo_run):
+    """fsdp_wrap=size below the block (attention modules and linears as units) computes the same as one process."""
+    _, ranks = gloo_run
+    for r in ranks:
+        assert r["fine_units"] > 2 * r["block_units"]  # well below one unit per block
+        assert r["fine_fwd_err"] < 1e-5 and r["fine_grad_err"] < 1e-5
+
+
 def test_nan_on_one_rank_skips_on_both(gloo_run):
     _, (r0, r1) = gloo_run
     for r in (r0, r1):
@@ -55,6 +63,7 @@ def test_dcp_resume_is_exact(gloo_run):
         assert r["resumed_step"] == 2
         assert r["B"] == r["A"]  # losses of 2 + resume + 2 == 4 straight, on every rank
         assert r["weights_equal"]
+        assert r["init_from_dcp_equal"]  # init.generator=<run A>: its step-4 weights, on both ranks
 
 
 def test_reshard_two_ranks_to_one(gloo_run, tiny_vace_dir, tiny_samples):

@@ -18,12 +18,22 @@ def wan_block_params(d: int, ffn: int) -> int:
 @pytest.mark.parametrize("arch,d,ffn,blocks,vace", [("wan-vace-14b", 5120, 13824, 40, 8),
                                                      ("wan-vace-1.3b", 1536, 8960, 30, 15)])
 def test_meta_counts_match_the_block_formula(arch, d, ffn, blocks, vace):
-    s = net_shape(get_recipe("phase2"), arch)
+    cfg = get_recipe("phase2")
+    cfg.fsdp_wrap = "block"
+    s = net_shape(cfg, arch)
     assert (s.dim, s.ffn, s.blocks, s.vace_blocks) == (d, ffn, blocks, vace)
-    assert s.block_params == wan_block_params(d, ffn)
     vace_block = wan_block_params(d, ffn) + (d * d + d)  # + proj_out; the first VACE block also has proj_in
+    assert s.block_params == vace_block + (d * d + d)  # the largest unit: the first VACE block
     in_blocks = blocks * wan_block_params(d, ffn) + vace * vace_block + (d * d + d)
     assert s.params - s.root_params == in_blocks
+    # the official size policy (5e7): at 14B the largest unit is the time projection (d → 6d), not a block
+    cfg.fsdp_wrap = "size"
+    fine = net_shape(cfg, arch)
+    assert fine.params == s.params
+    if arch == "wan-vace-14b":
+        assert fine.block_params == d * 6 * d + 6 * d and fine.root_params < 0.02 * s.root_params
+    else:  # at 1.3B nothing below a block reaches 5e7: the same units as the block policy
+        assert (fine.block_params, fine.root_params) == (s.block_params, s.root_params)
     if arch == "wan-vace-14b":
         assert 17.3e9 < s.params < 17.4e9  # method.md: ≈ 17.3 B with the VACE blocks
 

@@ -68,7 +68,8 @@ def _load_plain(ckpt: str | Path, name: str, keys: list[str], shapes: dict[str, 
 
 
 class DCPSource:
-    """One module of a DCP checkpoint as a WeightSource, read one tensor at a time in this process."""
+    """One module of a DCP checkpoint as a WeightSource, read one tensor at a time in this process (checks and
+    single tensors; a whole sharded network loads with `load_module_shards`, one collective read)."""
 
     def __init__(self, ckpt: str | Path, name: str):
         self.ckpt, self.name = Path(ckpt), name
@@ -205,6 +206,30 @@ class ShardedCheckpointer:
         dcp.load(app, checkpoint_id=str(path), planner=DefaultLoadPlanner(allow_partial_load=True),
                  no_dist=not dist.is_initialized())
         return torch.load(Path(path) / STATE_FILE, map_location="cpu", weights_only=True)
+
+
+def load_module_shards(module: torch.nn.Module, ckpt: str | Path, name: str, prefix: str = "",
+                       what: str = "model") -> int:
+    """Fill `module`'s (allocated, possibly FSDP2-sharded) parameters from module `name` of a DCP checkpoint in
+    ONE collective `dcp.load`: each rank reads only the bytes of its own shards (DCP reshards when the checkpoint
+    was written at another world size), one metadata read, no whole tensor anywhere. Keys are the parameter names
+    without `prefix`; every one must be in the checkpoint with its full shape (else ConfigError). Returns the number
+    of tensors loaded."""
+    import torch.distributed.checkpoint as dcp
+
+    from uvc_data.errors import ConfigError
+
+    md = {k[len(name) + 1:]: v for k, v in tensor_metadata(ckpt).items() if k.startswith(f"{name}.")}
+    params = {n[len(prefix):]: p for n, p in module.named_parameters() if n.startswith(prefix)}
+    missing = [k for k in params if k not in md]
+    bad = [k for k in params if k in md and tuple(md[k].size) != tuple(params[k].shape)]
+    if missing or bad:
+        raise ConfigError("init.generator", f"{ckpt}: the {what} weights do not fit the model: missing {missing[:3]}, "
+                                            f"other shape {bad[:3]} — check model.kind and model.path")
+    with torch.no_grad():
+        dcp.load({name: {k: p.detach() for k, p in params.items()}}, checkpoint_id=str(ckpt),
+                 no_dist=not dist.is_initialized())
+    return len(params)
 
 
 def checkpoint_keys(ckpt: str | Path) -> set[str]:

@@ -30,8 +30,8 @@ DT_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 @dataclass
 class NetShape:
     params: int  # all parameters
-    block_params: int  # largest FSDP unit (a main block)
-    root_params: int  # parameters outside blocks (embeddings, head): one unit
+    block_params: int  # largest FSDP unit other than the root (vdot_train.scale.units, the recipe's fsdp_wrap)
+    root_params: int  # parameters the root unit holds (what no other unit took)
     dim: int
     ffn: int
     blocks: int
@@ -69,14 +69,15 @@ class Plan:
 
 def net_shape(cfg: TrainConfig, architecture: str = "") -> NetShape:
     """The transformer's sizes, from its config (model.path) or a named architecture, built on the meta device."""
-    return _net_shape(cfg.model.kind, cfg.model.path, architecture)
+    return _net_shape(cfg.model.kind, cfg.model.path, architecture, cfg.fsdp_wrap, cfg.fsdp_min_params)
 
 
 @lru_cache(maxsize=8)
-def _net_shape(kind: str, path: str, architecture: str) -> NetShape:
+def _net_shape(kind: str, path: str, architecture: str, wrap: str = "size", min_params: int = 50_000_000) -> NetShape:
     from diffusers import WanTransformer3DModel, WanVACETransformer3DModel
 
     from vdot_train.scale.meta import on_meta
+    from vdot_train.scale.units import unit_sizes
 
     cls = WanVACETransformer3DModel if kind == "vace" else WanTransformer3DModel
     cfg_file = Path(path) / "transformer" / "config.json"
@@ -91,15 +92,10 @@ def _net_shape(kind: str, path: str, architecture: str) -> NetShape:
                                 f"({', '.join(ARCHITECTURES)})")
     with on_meta():
         m = cls.from_config(config)
-    blocks = list(m.blocks)
-    block_params = max(sum(p.numel() for p in b.parameters()) for b in blocks)
-    in_blocks = sum(p.numel() for b in blocks for p in b.parameters())
-    vace = list(getattr(m, "vace_blocks", []))
-    in_blocks += sum(p.numel() for b in vace for p in b.parameters())
-    total = sum(p.numel() for p in m.parameters())
+    units = unit_sizes(m, wrap, min_params)  # the root last
     c = m.config
-    return NetShape(total, block_params, total - in_blocks, c.num_attention_heads * c.attention_head_dim, c.ffn_dim,
-                    len(blocks), len(vace), tuple(c.patch_size))
+    return NetShape(sum(units), max(units[:-1]), units[-1], c.num_attention_heads * c.attention_head_dim, c.ffn_dim,
+                    len(m.blocks), len(getattr(m, "vace_blocks", [])), tuple(c.patch_size))
 
 
 def heads_params(cfg: TrainConfig, dim: int) -> int:

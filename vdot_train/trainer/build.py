@@ -1,10 +1,11 @@
 """Build a VDOTTrainer from a TrainConfig, sharded from birth.
 
 Every network (teacher, generator, fake score, discriminator heads) is built on the meta device, sharded with FSDP2
-per transformer block when `distributed` (vdot_train.distributed.parallelize), and only then materialised: each rank
+per unit (vdot_train.scale.units: the official size-based policy) when `distributed` (vdot_train.distributed.parallelize), and only then materialised: each rank
 reads its own rows of each parameter straight from the checkpoint files by key (vdot_train.scale). No process ever
 holds a whole network, nor copies one. The generator's weights come from the teacher's files, overlaid by AccWanInit
-(init.accwan_from) and a student checkpoint (init.generator). Resumes from the latest checkpoint of run.out_dir.
+(init.accwan_from) and a student checkpoint (init.generator; a sharded `uvc train` checkpoint loads straight into each
+rank's shards with one collective DCP read). Resumes from the latest checkpoint of run.out_dir.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from vdot_train.data import BatchBuilder, TrainData
 from vdot_train.models.bundle import DTYPES, load_text_encoder
 from vdot_train.models.codecs import build_codec
 from vdot_train.models.denoiser import Denoiser
+from vdot_train.scale.dcp_checkpoint import find_dcp_checkpoint, load_module_shards
 from vdot_train.scale.materialise import materialise
 from vdot_train.scale.meta import denoiser_on_meta, module_on_meta
 from vdot_train.scale.sources import generator_source
@@ -26,6 +28,8 @@ from vdot_train.scale.weights import SafetensorsSource, StateDictSource
 from vdot_train.trainer.common import log, pick_device
 from vdot_train.trainer.config import TrainConfig
 from vdot_train.trainer.vdot import Nets, VDOTTrainer
+
+EMPTY = StateDictSource({})  # allocate only: the weights come from elsewhere
 
 
 def _make_heads(cfg: TrainConfig, dim: int) -> torch.nn.Module:
@@ -64,15 +68,22 @@ def build_nets(cfg: TrainConfig, device: torch.device, distributed: bool = False
         policy = mixed_precision_policy(device, cfg.run.mixed_precision)
         for net in (generator, fake, teacher, heads):
             if net is not None:
-                parallelize(net, cfg.fsdp_cpu_offload, mp_policy=policy)
+                parallelize(net, cfg.fsdp_cpu_offload, mp_policy=policy, wrap=cfg.fsdp_wrap,
+                            min_params=cfg.fsdp_min_params)
     init_device = torch.device("cpu") if cfg.fsdp_cpu_offload else device
     teacher_src = SafetensorsSource(m.path)
     keys = [k for k, _ in generator.transformer.named_parameters()]
+    student_dcp = find_dcp_checkpoint(cfg.init.generator) if cfg.init.generator else None
+    # a student written by `uvc train` as a sharded checkpoint loads straight into the shards (one collective read)
+    gen_src = (EMPTY if student_dcp is not None else
+               generator_source(teacher_src, cfg.init.accwan_from, cfg.init.generator, keys))
     for name, net, src in (("teacher", teacher, teacher_src), ("fake score", fake, teacher_src),
-                           ("generator", generator, generator_source(teacher_src, cfg.init.accwan_from,
-                                                                     cfg.init.generator, keys))):
-        rep = materialise(net, src, init_device, what=name, prefix="transformer.")
+                           ("generator", generator, gen_src)):
+        rep = materialise(net, src, init_device, what=name, prefix="transformer.", strict=src is not EMPTY)
         log.info("%s: %d tensors, %.1f MB read on this rank", name, rep.loaded, rep.bytes_read / 1e6)
+    if student_dcp is not None:
+        n = load_module_shards(generator, student_dcp, "generator", prefix="transformer.", what="generator")
+        log.info("generator: %d tensors from the sharded checkpoint %s (init.generator)", n, student_dcp)
     if heads is not None:
         materialise(heads, StateDictSource(heads_init), init_device, what="discriminator heads")
     return Nets(generator, fake, teacher, heads)

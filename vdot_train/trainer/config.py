@@ -179,8 +179,14 @@ class TrainConfig:
     run: RunConfig = field(default_factory=RunConfig)
     distributed: bool = False  # FSDP over torchrun ranks (vdot_train.distributed)
     fsdp_cpu_offload: bool = False
+    # FSDP units (vdot_train.scale.units): "size" = the official size-based policy (every submodule of at least
+    # fsdp_min_params parameters, leaf-first; official 5e7), plus every block and head; "block" = blocks and heads only
+    fsdp_wrap: Literal["size", "block"] = "size"
+    fsdp_min_params: int = 50_000_000
 
     def validate(self) -> None:
+        if self.fsdp_min_params < 1:
+            raise ConfigError("fsdp_min_params", f"{self.fsdp_min_params}: must be >= 1 (official 50000000)")
         if self.init.accwan_from and self.model.kind != "vace":
             raise ConfigError("init.accwan_from", "AccWanInit builds a VACE generator: set model.kind=vace")
         if not self.data.shards and not self.data.prompts_file:
