@@ -17,27 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from uvc_data.errors import ConfigError
-from uvc_data.imports import require
+from uvc_data.remote import filesystem, is_url
 from uvc_data.writer import atomic
-
-
-def is_url(path: str | os.PathLike[str]) -> bool:
-    """A `<protocol>://` URL other than file:// (those are local paths)."""
-    text = str(path)
-    return "://" in text and not text.startswith("file://")
-
-
-def filesystem(url: str) -> tuple[Any, str]:
-    """(fsspec filesystem, path inside it) of a URL; s3:// needs s3fs (extra [s3])."""
-    fsspec = require("fsspec", "fsspec", "reading and writing URLs")
-    if url.startswith(("s3://", "s3a://")):
-        require("s3fs", "s3fs", "s3:// inputs and outputs (pip install 'uvc-toolkit[s3]')")
-    try:
-        return fsspec.core.url_to_fs(url)
-    except (ImportError, ValueError) as exc:
-        raise ConfigError("out", f"{url}: no filesystem for this URL ({exc}); use a local path or s3://bucket/prefix"
-                          ) from exc
 
 
 def default_scratch(url: str) -> Path:
@@ -54,7 +35,7 @@ class Store:
         self.remote = is_url(root)
         self.bytes_read = 0
         if self.remote:
-            self.fs, self.base = filesystem(self.url)
+            self.fs, self.base = filesystem(self.url, field="out")
             self.scratch = Path(scratch) if scratch is not None else default_scratch(self.url)
         else:
             self.fs, self.base = None, str(Path(str(root).removeprefix("file://")))
