@@ -130,10 +130,13 @@ def test_kill_and_resume_on_s3(s3, bucket, tmp_path):
     assert clean.samples == 6
     kill = -signal.SIGKILL
     try:
-        assert _run(pattern, out, s3.env, "--kill-in-shard", "2") == kill  # mid shard of a group (before upload)
-        assert Store(out).exists(".lock")  # left by the killed build: its dead pid on this host is taken over
-        assert _run(pattern, out, s3.env, "--kill-after-file", "done.json") == kill  # an input staged, uncommitted
-        assert _run(pattern, out, s3.env) == 0
+        # bad failed, v0 staged, its first shard uploaded, killed writing the second: staged, not committed
+        assert _run(pattern, out, s3.env, "--kill-in-shard", "2") == kill
+        store = Store(out)
+        v0 = next(v.source_id for v in discover_inputs([pattern]) if v.path.endswith("/v0.json"))
+        assert store.list("shards") == [f"{v0}-0000.tar"] and not store.exists(f"inputs/{v0}.done.json")
+        assert store.exists(".lock")  # left by the killed build: its dead pid on this host is taken over
+        assert _run(pattern, out, s3.env) == 0  # clears v0's leftover shard, commits it from staging, builds the rest
     finally:
         scratch = default_scratch(out)
         leftovers = [p for p in scratch.rglob("*") if p.is_file()] if scratch.exists() else []
