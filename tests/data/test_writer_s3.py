@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 import tarfile
-import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.fixtures.s3 import s3_server
+from tests.fixtures.s3 import bucket, s3  # noqa: F401 - fixtures
 from tests.pipelines._build_script import stages as kill_stages
 from tests.pipelines._build_script import writer_cfg as kill_writer
 from tests.pipelines._steps import annotate_stage, source_stage, write_spec
@@ -28,18 +27,6 @@ from uvc_data.writer.store import Store, default_scratch
 REPO = Path(__file__).resolve().parents[2]
 QUIET = ExecutorConfig(quiet=True)
 STAGES = [StageSpec("decode", source_stage), StageSpec("annotate", annotate_stage)]
-
-
-@pytest.fixture(scope="module")
-def s3():
-    yield from s3_server()
-
-
-@pytest.fixture()
-def bucket(s3):
-    name = f"b{uuid.uuid4().hex[:12]}"
-    s3.fs().mkdir(name)
-    return name
 
 
 def _specs(folder: Path) -> Path:
@@ -166,3 +153,28 @@ def test_the_lock_object_on_s3_and_a_store_without_conditional_puts(s3, bucket, 
     s = run_build(inputs, STAGES, "memory://nolock/out", ExecutorConfig(quiet=True, lock="off"),
                   WriterConfig(staging_dir=str(tmp_path / "scratch")), "fp")
     assert s.done == 3 and s.samples == 6
+
+
+def test_pyav_reads_an_s3_video_as_the_local_file(s3, bucket, tmp_path):
+    import numpy as np
+
+    from uvc_data.errors import BadInputError
+    from uvc_data.testing.synth import make_video
+    from uvc_data.video.probe import probe
+    from uvc_data.video.reader import DecodeConfig, VideoReader
+
+    local = tmp_path / "v.mp4"
+    make_video(local, 96, 64, 10.0, [12, 8])
+    s3.fs().put_file(str(local), f"{bucket}/videos/v.mp4")
+    url = f"s3://{bucket}/videos/v.mp4"
+    import dataclasses
+
+    assert dataclasses.replace(probe(url), path="") == dataclasses.replace(probe(local), path="")
+    cfg = DecodeConfig()
+    there = [f.rgb for f in VideoReader(url, cfg)]
+    here = [f.rgb for f in VideoReader(str(local), cfg)]
+    assert len(there) == len(here) == 20 and all(np.array_equal(a, b) for a, b in zip(there, here))
+    with pytest.raises(BadInputError, match="no such object"):
+        probe(f"s3://{bucket}/videos/missing.mp4")
+    found = discover_inputs([f"s3://{bucket}/videos/"])
+    assert [v.path for v in found] == [url]

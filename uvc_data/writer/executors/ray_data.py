@@ -154,6 +154,22 @@ class RayCommitter:
                            f"commit them): {errors[0]}")
 
 
+def _check_staging(ray: Any, out: OutSpec) -> None:
+    """An out dir on a store stages in a local scratch dir by default: on several nodes, the commit task of an input
+    would not see the samples other nodes staged. Refused unless writer.staging_dir names a shared folder."""
+    from pathlib import Path
+
+    from uvc_data.errors import ConfigError
+    from uvc_data.remote import is_url
+    from uvc_data.writer.store import default_scratch
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if is_url(out.root) and Path(out.staging) == default_scratch(out.root) and len(nodes) > 1:
+        raise ConfigError("writer.staging_dir", f"the Ray cluster has {len(nodes)} nodes and {out.root} is not a "
+                          f"folder they share, so staging would go to each node's local {out.staging}: set "
+                          "writer.staging_dir (--staging-dir) to a folder every node mounts")
+
+
 def run_ray(todo: list[VideoInput], ready: list[VideoInput], stages: list[StageSpec], out: OutSpec,
             writer: WriterConfig, cfg: ExecutorConfig, sink: Sink) -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -161,6 +177,7 @@ def run_ray(todo: list[VideoInput], ready: list[VideoInput], stages: list[StageS
     ray_data = require("ray.data", "ray[data]", "the Ray executor")
     started = _init_ray(ray, cfg)
     try:
+        _check_staging(ray, out)
         committer = RayCommitter(ray, out, writer, cfg)
         for vi in ready:
             committer.submit(vi.source_id)
