@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from uvc_data.remote import filesystem, is_url
 from uvc_data.writer import atomic
