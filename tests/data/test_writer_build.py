@@ -266,3 +266,16 @@ def test_lock_on_a_filesystem_without_flock(specs, tmp_path, monkeypatch):
     owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}))
     s = _build(specs, out.root)  # the stale owner (a finished process) is taken over
     assert s.done == 3 and not owner_file.exists()
+
+
+def test_staging_left_by_a_kill_after_a_marker_is_removed_by_the_rerun(specs, tmp_path):
+    """A run killed between a commit or failure marker and the removal of that input's staging: the rerun removes it."""
+    out = tmp_path / "out"
+    _build(specs, out)
+    layout = OutDir(out)
+    for name in ("v0", "bad"):
+        folder = layout.staging.input_dir(next(v.source_id for v in specs if v.path.endswith(f"/{name}.json")))
+        folder.mkdir()
+        (folder / "000000.tar").write_bytes(b"left")
+    s = _build(specs, out)
+    assert s.processed_this_run == 0 and not any(layout.staging.root.iterdir())

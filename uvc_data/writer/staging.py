@@ -191,8 +191,8 @@ class Plan:
 
 def plan(out: OutDir, inputs: list[VideoInput], retry_failed: bool) -> Plan:
     """What each input still needs, from one listing of the out dir's inputs/ and shards/. Clears what unfinished
-    commits left in the out dir (fragments, shards without a marker), failure markers of inputs to retry, and the
-    stale staging of inputs to stage again."""
+    commits left in the out dir (fragments, shards without a marker), failure markers of inputs to retry, and all
+    staging but that of inputs ready to commit."""
     names = set(out.store.list(INPUTS))
     shards: dict[str, list[str]] = {}
     for name in out.store.list(SHARDS):
@@ -201,9 +201,11 @@ def plan(out: OutDir, inputs: list[VideoInput], retry_failed: bool) -> Plan:
     for vi in inputs:
         sid = vi.source_id
         if f"{sid}.done.json" in names:
+            out.staging.reset(sid)  # a run killed between the marker and its staging's removal left it
             result.done += 1
             continue
         if f"{sid}.failed.json" in names and not retry_failed:
+            out.staging.reset(sid)  # likewise after a failure marker
             result.skipped += 1
             continue
         out.clear_input(sid, names, shards.get(sid, []))
