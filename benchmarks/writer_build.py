@@ -32,12 +32,12 @@ def main() -> None:
         s = run_build(inputs, stages, root / kind, cfg, writer, "bench")
         wall = time.perf_counter() - t0
         t1 = time.perf_counter()
-        run_build(inputs, stages, root / kind, cfg, writer, "bench")  # resume of a finished build: repack only
+        run_build(inputs, stages, root / kind, cfg, writer, "bench")  # resume of a finished build: finish only
         rerun = time.perf_counter() - t1
         same = all((root / kind / n).read_bytes() == (root / "local" / n).read_bytes()
-                   for n in ["manifest.parquet"] + [f"shards/shard-{i:06d}.tar" for i in range(s.shards)])
+                   for n in ["manifest.parquet"] + [f"shards/{p.name}" for p in (root / "local" / "shards").iterdir()])
         print(f"{kind:5s} wall {wall:6.2f}s  clips/s {s.clips / wall:5.2f}  stages "
-              f"{ {k: round(v, 2) for k, v in s.seconds_per_stage.items()} }  pack {s.pack_seconds:.2f}s  "
+              f"{ {k: round(v, 2) for k, v in s.seconds_per_stage.items()} }  finish {s.pack_seconds:.2f}s ({s.finish_bytes_read} B read)  "
               f"rerun {rerun:.2f}s  MB {s.bytes / 1e6:.1f}  same bytes as local: {same}")
 
 

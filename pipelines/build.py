@@ -20,6 +20,7 @@ from uvc_data.sample import VideoInput
 from uvc_data.steps.split import SplitConfig
 from uvc_data.tasks import all_tasks, get_task
 from uvc_data.writer import BuildSummary, ExecutorConfig, WriterConfig, discover_inputs, run_build
+from uvc_data.writer.store import Store
 
 SCHEMA = "uvc-build-config/1"
 log = logging.getLogger("pipelines.build")
@@ -97,8 +98,8 @@ def plan_dataset(inputs: list[str], cfg: BuildConfig, limit: int | None = None) 
 
 
 def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig, limit: int | None = None) -> BuildSummary:
-    """Build (or resume) a dataset in `out_dir` from input files / folders / globs / list files (`limit`: only
-    the first N inputs)."""
+    """Build (or resume) a dataset in `out_dir` (a folder or a URL such as s3://bucket/prefix) from input files /
+    folders / globs / list files / URLs (`limit`: only the first N inputs)."""
     validate(cfg)
     videos = select_inputs(inputs, limit)
     if cfg.caption.backend == "sidecar":
@@ -106,7 +107,7 @@ def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig, limi
         if missing:
             log.warning("%d of %d inputs have no sidecar caption; their clips will be rejected (first: %s)",
                         len(missing), len(videos), missing[0])
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2, sort_keys=True) + "\n")
-    return run_build(videos, make_stages(cfg), out, cfg.executor, cfg.writer, fingerprint(cfg))
+    store = Store(str(out_dir), cfg.writer.staging_dir)  # a local folder or a URL (s3://bucket/prefix)
+    store.prepare()
+    store.write_bytes("config.json", (json.dumps(to_dict(cfg), indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return run_build(videos, make_stages(cfg), out_dir, cfg.executor, cfg.writer, fingerprint(cfg))

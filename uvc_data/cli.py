@@ -12,8 +12,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("build", help="raw videos → clips, captions, conditions → WebDataset shards + Parquet manifest",
                        description="Build (or resume) a multi-task dataset. Rerun the same command to resume: finished "
                                    "inputs are skipped and the result is identical to an uninterrupted run.")
-    b.add_argument("inputs", nargs="+", help="video files, folders (recursive), globs, or @list.txt")
-    b.add_argument("--out", required=True, help="output folder (shards/, manifest.parquet, stats.json, failures.jsonl)")
+    b.add_argument("inputs", nargs="+", help="video files, folders (recursive), globs, @list.txt, or URLs "
+                                              "(s3://bucket/videos/, 's3://bucket/**/*.mp4')")
+    b.add_argument("--out", required=True, help="output folder or URL, e.g. s3://bucket/prefix (shards/, inputs/, "
+                                                "manifest.parquet, stats.json, failures.jsonl)")
+    b.add_argument("--staging-dir", help="where samples are staged before their input is committed (default: "
+                                         "OUT/_staging, or a local temp dir for a URL); = --set writer.staging_dir=…")
+    b.add_argument("--no-lock", action="store_true",
+                   help="do not lock the out dir (a store without conditional puts); = --set executor.lock=off")
     _config_args(b)
     b.add_argument("--executor", choices=["local", "ray"], help="= --set executor.kind=…")
     b.add_argument("--ray-address", help="join a Ray cluster (e.g. auto or ray://host:10001); default: start a local Ray")
@@ -65,6 +71,10 @@ def load_config(args: argparse.Namespace, check: bool = False):
         extra.append("executor.retry_failed=true")
     if getattr(args, "quiet", False):
         extra.append("executor.quiet=true")
+    if getattr(args, "no_lock", False):
+        extra.append("executor.lock=off")
+    if getattr(args, "staging_dir", None) is not None:
+        extra.append(f"writer.staging_dir={args.staging_dir}")
     return resolve(get_recipe(args.recipe), args.config, [*extra, *args.overrides], check=check)
 
 

@@ -2,7 +2,8 @@
 
 `index_shard(path)` walks the tar headers only (tarfile seeks over member data on a seekable file), grouping members
 into samples by WebDataset's rule (key = name up to the first dot of the basename); `read_sample(path, entry)` then
-reads one sample's bytes. A reader that owns every world-th sample touches only its share of the data.
+reads one sample's bytes. A reader that owns every world-th sample touches only its share of the data. Shards may be
+local paths or URLs (s3://...: read through fsspec in ranged requests, so the same holds on an object store).
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from uvc_data.errors import BadInputError
+from uvc_data.remote import open_binary
 
 _KEY_EXT = re.compile(r"^((?:.*/|)[^./]+)\.([^/]*)$")  # webdataset's base_plus_ext
 
@@ -26,7 +29,7 @@ def index_shard(path: str | Path) -> list[SampleEntry]:
     """The samples of one shard in file order, with each member's data offset and size (headers only)."""
     out: list[SampleEntry] = []
     try:
-        with tarfile.open(str(path), mode="r:") as tf:
+        with open_binary(path) as fh, tarfile.open(fileobj=fh, mode="r:") as tf:
             for m in tf:
                 if not m.isfile():
                     continue
@@ -42,14 +45,26 @@ def index_shard(path: str | Path) -> list[SampleEntry]:
     return out
 
 
+def _read(fh, path: str | Path, entry: SampleEntry) -> dict[str, bytes | str]:
+    item: dict[str, bytes | str] = {"__key__": entry.key}
+    for ext, (offset, size) in entry.members.items():
+        fh.seek(offset)
+        data = fh.read(size)
+        if len(data) != size:
+            raise BadInputError(f"{path}: member {entry.key}.{ext} is truncated ({len(data)} of {size} bytes)")
+        item[ext] = data
+    return item
+
+
 def read_sample(path: str | Path, entry: SampleEntry) -> dict[str, bytes | str]:
     """{"__key__": key, extension: bytes} for one indexed sample, as webdataset yields it without decoders."""
-    item: dict[str, bytes | str] = {"__key__": entry.key}
-    with open(path, "rb") as fh:
-        for ext, (offset, size) in entry.members.items():
-            fh.seek(offset)
-            data = fh.read(size)
-            if len(data) != size:
-                raise BadInputError(f"{path}: member {entry.key}.{ext} is truncated ({len(data)} of {size} bytes)")
-            item[ext] = data
-    return item
+    with open_binary(path) as fh:
+        return _read(fh, path, entry)
+
+
+def iter_shard(path: str | Path) -> Iterator[dict[str, bytes | str]]:
+    """Every sample of one shard, in file order, as read_sample gives them (one open file)."""
+    entries = index_shard(path)
+    with open_binary(path) as fh:
+        for entry in entries:
+            yield _read(fh, path, entry)

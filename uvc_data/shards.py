@@ -167,13 +167,33 @@ def sample_from_wds(item: dict[str, Any], decode: bool = True, conditions: bool 
     )
 
 
+def _url_shards(url: str) -> list[str]:
+    """Shards under a URL: a prefix (its *.tar), a glob, or one object."""
+    from uvc_data.remote import filesystem
+
+    fs, inner = filesystem(url, field="shards")
+    proto = url.split("://", 1)[0]
+    if any(c in inner for c in "*?["):
+        found = fs.glob(inner)
+    elif fs.isdir(inner):
+        found = [p for p in fs.ls(inner, detail=False) if p.endswith(".tar")]
+    else:
+        found = [inner] if fs.isfile(inner) else []
+    return sorted(f"{proto}://{p.lstrip('/')}" for p in found)
+
+
 def shard_paths(paths: str | Path | Iterable[str | Path]) -> list[str]:
-    """Shard files from a folder (its *.tar, sorted), a glob, a file, or a list of those."""
+    """Shard files from a folder (its *.tar, sorted), a glob, a file, or a list of those; each may be a URL
+    (s3://bucket/out/shards: read through fsspec)."""
+    from uvc_data.remote import is_url
+
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     out: list[str] = []
     for p in items:
         p = str(p)
-        if os.path.isdir(p):
+        if is_url(p):
+            found = _url_shards(p)
+        elif os.path.isdir(p):
             found = sorted(glob.glob(os.path.join(p, "*.tar")))
         elif any(c in p for c in "*?["):
             found = sorted(glob.glob(p))
@@ -197,13 +217,21 @@ def read_captions(path: str | Path) -> dict[str, str]:
 def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
                  captions: str | Path | dict[str, str] | None = None,
                  conditions: bool = True) -> Iterator[Sample]:
-    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only).
+    """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only); shards at
+    URLs (s3://) through fsspec and uvc_data.shard_index.
     `captions`: a side table (path of captions.parquet, or {key: prompt}) whose prompts replace the shards' own."""
     import webdataset as wds
 
+    from uvc_data.remote import is_url
+    from uvc_data.shard_index import iter_shard
+
     table = read_captions(captions) if isinstance(captions, (str, Path)) else (captions or {})
-    dataset = wds.WebDataset(shard_paths(paths), shardshuffle=False, empty_check=False)
-    for item in dataset:
+    files = shard_paths(paths)
+    if any(is_url(f) for f in files):  # webdataset opens URLs through shell pipes; fsspec reads them here
+        items: Iterable[dict[str, Any]] = (item for f in files for item in iter_shard(f))
+    else:
+        items = wds.WebDataset(files, shardshuffle=False, empty_check=False)
+    for item in items:
         sample = sample_from_wds(item, decode=decode, conditions=conditions)
         if sample.key in table:
             sample.prompt = table[sample.key]

@@ -66,8 +66,12 @@ def test_build_writes_shards_manifest_failures_and_stats(specs, tmp_path, capsys
     rows = table.to_pylist()
     assert len(rows) == 9 and [r["status"] for r in rows].count("rejected") == 3
     kept = [r for r in rows if r["status"] == "ok"]
-    assert [(r["shard"], r["position"]) for r in kept] == [("shard-000000.tar", i) for i in range(4)] + \
-        [("shard-000001.tar", i) for i in range(2)]
+    v0, v2 = (next(v.source_id for v in specs if v.path.endswith(f"/{n}.json")) for n in ("v0", "v2"))
+    # shard groups named by input (v1 is all rejected: no shard), positions within the input's group
+    assert [(r["shard"], r["position"]) for r in kept] == [(f"{v0}-0000.tar", i) for i in range(3)] + \
+        [(f"{v2}-0000.tar", i) for i in range(3)]
+    assert sorted(p.name for p in (out / "shards").iterdir()) == [f"{v0}-0000.tar", f"{v2}-0000.tar"]
+    assert not any((out / "_staging").iterdir())  # every input committed or failed: staging removed
     dark = [r for r in rows if r["status"] == "rejected"]
     assert all(r["shard"] is None and r["reject_reason"].startswith("too dark 0.") for r in dark)
     assert len({r["reject_reason"] for r in dark}) == 3  # exact values per sample
@@ -95,26 +99,32 @@ def test_duckdb_reads_the_manifest(specs, tmp_path):
     assert {r[0] for r in why.fetchall()} == {"odd clip"}
 
 
+def _files(out):
+    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/{p.name}" for p in sorted((out / "shards").iterdir())]
+    return {n: (out / n).read_bytes() for n in names}
+
+
 def test_two_clean_builds_are_byte_identical_and_rerun_does_nothing(specs, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     _build(specs, a)
     _build(specs, b)
-    for name in ("manifest.parquet", "failures.jsonl", "shards/shard-000000.tar", "shards/shard-000001.tar"):
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    before = (a / "shards/shard-000000.tar").stat().st_mtime_ns
+    assert _files(a) == _files(b) and len(_files(a)) == 4
+    shard = next((a / "shards").iterdir())
+    before = shard.stat().st_mtime_ns
     again = _build(specs, a)
     assert again.processed_this_run == 0 and again.done == 3 and again.failed == 3
-    assert (a / "shards/shard-000000.tar").read_bytes() == (b / "shards/shard-000000.tar").read_bytes()
-    assert before <= (a / "shards/shard-000000.tar").stat().st_mtime_ns
+    assert _files(a) == _files(b)
+    assert shard.stat().st_mtime_ns == before  # a committed shard group is never written again
 
 
-def test_packing_limits_can_change_between_runs_and_stale_shards_go(specs, tmp_path):
+def test_packing_limits_apply_to_inputs_committed_from_then_on(specs, tmp_path):
     out = tmp_path / "out"
-    _build(specs, out, writer=WriterConfig(samples_per_shard=1))
-    assert len(list((out / "shards").glob("*.tar"))) == 6
+    s = _build(specs[:5], out, writer=WriterConfig(samples_per_shard=1))  # bad, boom, garbage, v0, v1
+    assert s.shards == 3  # v0's 3 kept samples, one per shard; v1 is all rejected
     s = _build(specs, out, writer=WriterConfig(samples_per_shard=1000))
-    assert s.shards == 1 and s.processed_this_run == 0
-    assert [p.name for p in (out / "shards").glob("*.tar")] == ["shard-000000.tar"]
+    assert s.shards == 4 and s.processed_this_run == 1 and s.samples == 6  # v2: one shard of 3
+    names = [r["shard"] for r in pq.read_table(out / "manifest.parquet").to_pylist() if r["shard"]]
+    assert sorted(set(names)) == sorted(p.name for p in (out / "shards").iterdir())
 
 
 def test_config_change_is_refused_unless_told(specs, tmp_path):
@@ -141,16 +151,36 @@ def test_retry_failed_reruns_only_failures(specs, tmp_path):
     assert s.failed == 2 and s.done == 4
 
 
-def test_missing_staged_part_is_restaged_and_stale_tmp_swept(specs, tmp_path):
-    out = tmp_path / "out"
-    _build(specs, out)
-    layout = OutDir(out)
-    victim = next(layout.staging.glob("v0-*"))
-    next(victim.glob("*.tar")).unlink()
-    (layout.shards / "shard-000009.tar.tmp").write_bytes(b"half")
-    s = _build(specs, out)
-    assert s.processed_this_run == 1 and s.samples == 6
-    assert not list(out.rglob("*.tmp"))
+def test_a_staged_input_is_committed_by_the_rerun_or_restaged_when_a_part_is_gone(specs, tmp_path, monkeypatch):
+    """A commit that fails leaves the input staged: the rerun commits it without staging it again; an input whose
+    staged part was deleted is staged again. Stale .tmp files are swept."""
+    import uvc_data.writer.executors.local as local
+
+    clean = tmp_path / "clean"
+    _build(specs, clean)
+    real = local.commit
+    v2 = next(v.source_id for v in specs if v.path.endswith("/v2.json"))  # the last input
+
+    def failing(spec, source_id, writer):
+        if source_id == v2:
+            raise OSError("store unreachable")
+        return real(spec, source_id, writer)
+
+    for name, lose_a_part in (("commit_only", False), ("restage", True)):
+        out = tmp_path / name
+        monkeypatch.setattr(local, "commit", failing)
+        with pytest.raises(OSError, match="unreachable"):
+            _build(specs, out)
+        monkeypatch.undo()
+        staged = OutDir(out).staging.input_dir(v2)
+        assert (staged / "done.json").exists() and not (out / "inputs" / f"{v2}.done.json").exists()
+        if lose_a_part:
+            next(staged.glob("*.tar")).unlink()
+        (out / "shards" / "x-0009.tar.tmp").write_bytes(b"half")
+        s = _build(specs, out)
+        assert s.processed_this_run == int(lose_a_part) and s.samples == 6 and s.done == 3
+        assert not list(out.rglob("*.tmp")) and not staged.exists()
+        assert _files(out) == _files(clean)
 
 
 def test_one_build_per_out_dir(specs, tmp_path):
@@ -223,15 +253,29 @@ def test_lock_on_a_filesystem_without_flock(specs, tmp_path, monkeypatch):
     out.prepare()
     out.lock()
     try:
-        assert json.loads(out.owner_file.read_text())["pid"] == __import__("os").getpid()
+        owner_file = tmp_path / "out" / ".lock.owner"
+        assert json.loads(owner_file.read_text())["pid"] == __import__("os").getpid()
         with pytest.raises(UVCError, match="has no flock, so the lock is that file"):
             _build(specs, out.root)
     finally:
         out.unlock()
-    assert not out.owner_file.exists()
+    assert not owner_file.exists()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     import socket
 
-    out.owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}))
+    owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}))
     s = _build(specs, out.root)  # the stale owner (a finished process) is taken over
-    assert s.done == 3 and not out.owner_file.exists()
+    assert s.done == 3 and not owner_file.exists()
+
+
+def test_staging_left_by_a_kill_after_a_marker_is_removed_by_the_rerun(specs, tmp_path):
+    """A run killed between a commit or failure marker and the removal of that input's staging: the rerun removes it."""
+    out = tmp_path / "out"
+    _build(specs, out)
+    layout = OutDir(out)
+    for name in ("v0", "bad"):
+        folder = layout.staging.input_dir(next(v.source_id for v in specs if v.path.endswith(f"/{name}.json")))
+        folder.mkdir()
+        (folder / "000000.tar").write_bytes(b"left")
+    s = _build(specs, out)
+    assert s.processed_this_run == 0 and not any(layout.staging.root.iterdir())

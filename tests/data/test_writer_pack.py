@@ -8,7 +8,7 @@ import pytest
 from uvc_data.errors import UVCError
 from uvc_data.shards import write_tar
 from uvc_data.writer.config import WriterConfig
-from uvc_data.writer.packer import TAR_END, assign_shards, read_part
+from uvc_data.writer.commit import TAR_END, assign_shards, read_part
 from uvc_data.writer.records import tar_bytes
 
 

@@ -1,8 +1,9 @@
 """A build run as its own process for the kill -9 tests, with optional fault points that SIGKILL this process:
 
   --kill-in-part N    during the N-th staged part tar, after its first bytes (a half-written `.tmp`)
-  --kill-in-shard N   during the N-th shard tar of the pack
-  --kill-after-commit N   right after the N-th atomic commit (build.json, markers, manifest, reports)
+  --kill-in-shard N   during the N-th shard tar an input commit writes
+  --kill-after-commit N   right after the N-th atomic write (build.json, markers, fragments, manifest, reports)
+  --kill-after-file NAME  right after the atomic write of a file named NAME (e.g. manifest.parquet)
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import signal
 
 from uvc_data.writer import ExecutorConfig, StageSpec, WriterConfig, discover_inputs, run_build
-from uvc_data.writer import atomic, packer, staging
+from uvc_data.writer import atomic, commit, staging
 from tests.pipelines._steps import slow_annotate_factory, source_stage
 
 
@@ -47,13 +48,13 @@ def _kill_in_tar(module, n: int) -> None:
     module.write_tar = write_tar
 
 
-def _kill_after_commit(n: int) -> None:
+def _kill_after_commit(n: int, name: str = "") -> None:
     original, calls = atomic.commit, [0]
 
     def commit(tmp, path):
         original(tmp, path)
         calls[0] += 1
-        if calls[0] == n:
+        if calls[0] == n or os.path.basename(path) == name:
             _die()
 
     atomic.commit = commit
@@ -67,13 +68,14 @@ def main() -> None:
     ap.add_argument("--kill-in-part", type=int, default=0)
     ap.add_argument("--kill-in-shard", type=int, default=0)
     ap.add_argument("--kill-after-commit", type=int, default=0)
+    ap.add_argument("--kill-after-file", default="")
     args = ap.parse_args()
     if args.kill_in_part:
         _kill_in_tar(staging, args.kill_in_part)
     if args.kill_in_shard:
-        _kill_in_tar(packer, args.kill_in_shard)
-    if args.kill_after_commit:
-        _kill_after_commit(args.kill_after_commit)
+        _kill_in_tar(commit, args.kill_in_shard)
+    if args.kill_after_commit or args.kill_after_file:
+        _kill_after_commit(args.kill_after_commit, args.kill_after_file)
     run_build(discover_inputs([args.inputs]), stages(args.delay), args.out, ExecutorConfig(quiet=True),
               writer_cfg(), "kill-test")
 

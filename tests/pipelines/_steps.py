@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from uvc_data.errors import BadInputError
+from uvc_data.remote import open_binary
 from uvc_data.sample import Provenance, Sample, VideoInput
 from uvc_data.steps.base import SampleStep, Step
 from uvc_data.video.codec import decode_video
@@ -34,7 +35,8 @@ class SpecSource(Step):
     def run(self, data: Iterable[VideoInput]) -> Iterator[Sample]:
         for vi in data:
             try:
-                spec = json.loads(open(vi.path, encoding="utf-8").read())
+                with open_binary(vi.path) as fh:  # a local path or a URL (s3://)
+                    spec = json.loads(fh.read().decode("utf-8"))
             except (OSError, ValueError) as exc:
                 raise BadInputError(f"{vi.path}: not a readable spec ({exc})") from exc
             rng = np.random.default_rng(spec.get("seed", 0))
@@ -62,7 +64,8 @@ class Mp4Source(Step):
 
     def run(self, data: Iterable[VideoInput]) -> Iterator[Sample]:
         for vi in data:
-            frames, fps = decode_video(vi.path)
+            with open_binary(vi.path) as fh:
+                frames, fps = decode_video(fh.read())
             for c in range(len(frames) // self.clip_frames):
                 yield _sample(vi, c, frames[c * self.clip_frames:(c + 1) * self.clip_frames], fps, f"video clip {c}")
 

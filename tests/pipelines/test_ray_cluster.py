@@ -52,6 +52,7 @@ def two_node_case(tmp_path):
     assert len(set().union(*placed.values())) == 2, placed  # actors ran on both nodes
     assert nodes is None or set().union(*placed.values()) <= nodes
     assert (remote.done, remote.failed, remote.samples) == (local.done, local.failed, local.samples) == (4, 1, 12)
-    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/shard-{i:06d}.tar" for i in range(local.shards)]
+    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/{p.name}" for p in (tmp_path / "local" / "shards").iterdir()]
+    assert len(names) == 2 + local.shards
     for name in names:
         assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name

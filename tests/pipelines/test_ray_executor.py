@@ -33,6 +33,7 @@ def test_ray_build_equals_local_build_byte_for_byte(tmp_path):
     assert (ray.done, ray.failed, ray.samples, ray.rejected) == (local.done, local.failed, local.samples,
                                                                  local.rejected) == (3, 2, 12, 6)
     assert ray.step_stats == local.step_stats
-    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/shard-{i:06d}.tar" for i in range(local.shards)]
+    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/{p.name}" for p in (tmp_path / "local" / "shards").iterdir()]
+    assert len(names) == 2 + local.shards
     for name in names:
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name

@@ -1,5 +1,6 @@
-"""kill -9 at many points of a build (mid part tar, after markers, mid shard, around the manifest, at timed moments),
-rerun until it finishes: shards, manifest and failures.jsonl must be byte-identical to an uninterrupted build."""
+"""kill -9 at many points of a build (mid part tar, after markers, mid shard of a commit, between a commit's fragment
+and its marker, after the manifest, at timed moments), rerun until it finishes: shards, manifest and failures.jsonl
+must be byte-identical to an uninterrupted build."""
 from __future__ import annotations
 
 import os
@@ -55,25 +56,36 @@ def test_kill_at_any_point_then_rerun_is_byte_identical(tmp_path):
                         "kill-test")
     assert summary.done == 6 and summary.failed == 2 and summary.rejected == 3 and summary.samples == 15
     expected = _outputs(clean)
-    assert len([k for k in expected if k.startswith("shards/")]) == 8  # 15 samples, 2 per shard
+    assert len([k for k in expected if k.startswith("shards/")]) == 10  # 5 inputs x 3 kept samples, 2 per shard
 
     out = tmp_path / "killed"
     kill = -signal.SIGKILL
+    ids = {v.source_id.split("-")[0]: v.source_id for v in discover_inputs([pattern])}
+    staging, inputs, shards = out / "_staging", out / "inputs", out / "shards"
     assert _run(pattern, out, "--kill-in-part", "3") == kill  # half-written part tar of an input
-    assert list((out / "_staging").rglob("*.tar.tmp")) and not list((out / "_staging").rglob("done.json"))
-    assert _run(pattern, out, "--kill-after-commit", "3") == kill  # build.json, clip0's marker, clip1's marker
-    markers = sorted(p.parent.name.split("-")[0] + "/" + p.name for p in (out / "_staging").rglob("*.json"))
-    assert markers == ["broken/failed.json", "clip0/done.json", "clip1/done.json"]
-    assert _run(pattern, out, "--kill-in-part", "2") == kill
-    assert _run(pattern, out, "--kill-in-shard", "4") == kill  # mid pack: shards 0-2 done, shard 3 half-written
-    assert (out / "shards" / "shard-000003.tar.tmp").exists() and not (out / "manifest.parquet").exists()
-    assert _run(pattern, out, "--kill-after-commit", "2") == kill  # after the manifest (build.json is commit 1)
+    assert list(staging.rglob("*.tar.tmp")) and not list(staging.rglob("done.json"))
+    # broken's failure came before the first kill; now build.json, clip0 staged, clip0's fragment: no marker yet
+    assert _run(pattern, out, "--kill-after-commit", "3") == kill
+    assert sorted(p.name for p in inputs.iterdir()) == [f"{ids['broken']}.failed.json", f"{ids['clip0']}.parquet"]
+    assert (staging / ids["clip0"] / "done.json").exists()  # staged, not committed
+    assert _run(pattern, out, "--kill-in-part", "2") == kill  # the rerun commits clip0 first, then dies staging
+    assert (inputs / f"{ids['clip0']}.done.json").exists() and not (staging / ids["clip0"]).exists()
+    assert _run(pattern, out, "--kill-in-shard", "4") == kill  # clip1 committed (2 shards), clip2's 2nd half-written
+    assert (shards / f"{ids['clip2']}-0001.tar.tmp").exists() and (shards / f"{ids['clip2']}-0000.tar").exists()
+    assert not (inputs / f"{ids['clip2']}.done.json").exists()
+    assert _run(pattern, out, "--kill-after-commit", "2") == kill  # clip2's fragment written, not its marker
+    assert (inputs / f"{ids['clip2']}.parquet").exists() and not (inputs / f"{ids['clip2']}.done.json").exists()
+    assert _run(pattern, out, "--kill-after-file", "manifest.parquet") == kill
     assert (out / "manifest.parquet").exists() and not (out / "stats.json").exists()
-    t0 = time.perf_counter()
-    for moment in (0.8, 1.4):  # wall-clock kills, wherever the build happens to be
-        _run(pattern, out, kill_after=moment)
     assert _run(pattern, out) == 0
-    assert time.perf_counter() - t0 < 60
     assert _outputs(out) == expected
-    assert not list(out.rglob("*.tmp"))
-    assert (out / "stats.json").exists() and (out / "failures.jsonl").read_text().count("\n") == 2
+    t0 = time.perf_counter()
+    timed = tmp_path / "timed"
+    for moment in (0.8, 1.4):  # wall-clock kills of a fresh build, wherever it happens to be
+        _run(pattern, timed, kill_after=moment)
+    assert _run(pattern, timed) == 0
+    assert time.perf_counter() - t0 < 60
+    for done in (out, timed):
+        assert _outputs(done) == expected
+        assert not list(done.rglob("*.tmp")) and not any((done / "_staging").iterdir())
+        assert (done / "stats.json").exists() and (done / "failures.jsonl").read_text().count("\n") == 2

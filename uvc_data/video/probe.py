@@ -12,6 +12,7 @@ from fractions import Fraction
 import av
 
 from uvc_data.errors import BadInputError
+from uvc_data.remote import filesystem, is_url, media_source
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class SizeLimits:
 
 
 def _check_file(path: str) -> int:
+    if is_url(path):
+        return _check_object(path)
     if not os.path.exists(path):
         raise BadInputError(f"{path}: no such file: check the input path")
     if not os.path.isfile(path):
@@ -48,6 +51,17 @@ def _check_file(path: str) -> int:
     size = os.path.getsize(path)
     if size == 0:
         raise BadInputError(f"{path}: empty file (0 bytes): re-download or remove it from the inputs")
+    return size
+
+
+def _check_object(url: str) -> int:
+    fs, inner = filesystem(url)
+    try:
+        size = int(fs.size(inner) or 0)
+    except FileNotFoundError:
+        raise BadInputError(f"{url}: no such object: check the input URL") from None
+    if size == 0:
+        raise BadInputError(f"{url}: empty object (0 bytes): upload it again or remove it from the inputs")
     return size
 
 
@@ -64,7 +78,7 @@ def probe(path: str | os.PathLike[str], limits: SizeLimits | None = None) -> Vid
     limits = limits or SizeLimits()
     size = _check_file(path)
     try:
-        with av.open(path, metadata_errors="ignore") as container:
+        with media_source(path) as src, av.open(src, metadata_errors="ignore") as container:
             streams = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
             audio = len(container.streams.audio)
             if not streams:

@@ -21,6 +21,7 @@ import numpy as np
 
 from uvc_data.configurable import neutral
 from uvc_data.errors import BadInputError, ConfigError
+from uvc_data.remote import media_source
 from uvc_data.video.prefetch import prefetch
 from uvc_data.video.probe import SizeLimits, VideoInfo, probe
 
@@ -167,7 +168,7 @@ class VideoReader:
         t_prev = -math.inf
         time_s: float | None = None
         try:
-            with av.open(self.path, metadata_errors="ignore") as container:
+            with media_source(self.path) as src, av.open(src, metadata_errors="ignore") as container:
                 stream = next(s for s in container.streams.video
                               if not s.disposition & av.stream.Disposition.attached_pic)
                 stream.thread_type = "AUTO"

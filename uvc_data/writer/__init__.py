@@ -1,5 +1,6 @@
 """Stage 7 and execution of the dataset builder: inputs, stages, executors (local / Ray), staging with resume,
-deterministic WebDataset shards and the Parquet manifest. See docs/pipeline.md."""
+per-input shard groups committed by the workers (deterministic WebDataset shards + Parquet manifest fragments), the
+manifest, into a local folder or an fsspec URL (s3://). See docs/pipeline.md."""
 from uvc_data.writer.build import run_build
 from uvc_data.writer.config import ExecutorConfig, WriterConfig
 from uvc_data.writer.inputs import VIDEO_EXTENSIONS, discover_inputs

@@ -16,10 +16,11 @@ class WriterConfig:
     """How staged samples are encoded and packed.
 
     `crf`, `preset`, `encode_threads` and `lean` change the bytes of every staged sample, so they are part of the out dir's fingerprint;
-    `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (shards are repacked).
+    `samples_per_shard` and `max_shard_bytes` only change packing and may differ between runs (they apply to the
+    inputs a run commits; committed shard groups are never rewritten).
     """
 
-    samples_per_shard: int = neutral("packing only (shards are repacked)", default=1000)  # video2dataset's default
+    samples_per_shard: int = neutral("packing only (applies to inputs committed from then on)", default=1000)  # video2dataset's default
     # a shard closes before it would exceed this (one bigger sample: alone)
     max_shard_bytes: int = neutral("packing only", default=512 * 1024 * 1024)
     crf: int = 18  # H.264 quality of clips and control videos (masks are always lossless)
@@ -32,6 +33,10 @@ class WriterConfig:
     manifest_row_group: int = neutral("packing memory only", default=8192)
     # local executor: samples waiting for the background encoder (0 = encode in the loop)
     encode_ahead: int = neutral("overlap only: the same bytes are encoded", default=1)
+    # where samples are staged before their input's shard group is committed (None: <out>/_staging for a local out
+    # dir, a local scratch dir under the system temp dir for a URL such as s3://). On a multi-node Ray cluster it
+    # must be a folder every node mounts (the commit task of an input reads all of its staged samples).
+    staging_dir: str | None = neutral("temporary files only", default=None)
 
     def validate(self) -> None:
         if self.samples_per_shard < 1:
@@ -70,6 +75,9 @@ class ExecutorConfig:
     # blocked handing results on is not counted); past it the worker is stopped and the input recorded as failed
     # ("Timeout"). 0 = no limit. The local executor runs in this process and cannot stop a hung step: no limit there.
     timeout_s: float = 3600.0
+    # one build per out dir: "auto" (flock on a local folder, an owner file where it has no flock, a lock object
+    # created with a conditional put on S3); "off": no lock (a store without conditional puts; run one build only)
+    lock: Literal["auto", "off"] = "auto"
 
     def validate(self) -> None:
         if self.num_cpus is not None and self.num_cpus < 1:
@@ -80,5 +88,7 @@ class ExecutorConfig:
             raise ConfigError("executor.max_crashes", f"must be >= 1, got {self.max_crashes}")
         if self.timeout_s < 0:
             raise ConfigError("executor.timeout_s", f"must be >= 0 (0 = no limit), got {self.timeout_s}")
+        if self.lock not in ("auto", "off"):
+            raise ConfigError("executor.lock", f"{self.lock!r}: use 'auto' or 'off'")
         if self.kind == "local" and self.ray_address is not None:
             raise ConfigError("executor.ray_address", "is only used with executor.kind='ray'; unset it or set kind")

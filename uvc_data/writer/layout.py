@@ -1,128 +1,100 @@
 """The out dir: where everything lives, the build lock, and the config fingerprint that guards resume.
 
-<out>/build.json                  fingerprint of the config that staged the samples (checked on every rerun)
-<out>/_staging/<source_id>/       per input: one <lineage>.tar per kept sample, then done.json (or failed.json)
-<out>/shards/shard-000000.tar     packed WebDataset shards
+Durable (the out dir: a local folder or an fsspec URL such as s3://bucket/prefix):
+<out>/build.json                         fingerprint of the config that staged the samples (checked on every rerun)
+<out>/shards/<source_id>-0000.tar        an input's shard group: its kept samples, in lineage order
+<out>/inputs/<source_id>.parquet         the input's manifest fragment (kept and rejected rows)
+<out>/inputs/<source_id>.done.json       its commit marker, written LAST (or <source_id>.failed.json)
 <out>/manifest.parquet, failures.jsonl, stats.json
+Temporary (the staging dir: <out>/_staging for a local out dir, else a local scratch dir; writer.staging_dir):
+<staging>/<source_id>/                   one <lineage>.tar per kept sample, then done.json; removed once committed
 """
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
-import socket
-import time
 from pathlib import Path
-from typing import Any
 
-from uvc_data.errors import ConfigError, UVCError
+from uvc_data.errors import ConfigError
 from uvc_data.writer import atomic
 from uvc_data.writer.config import WriterConfig
+from uvc_data.writer.lock import BuildLock
+from uvc_data.writer.store import Store
 
-BUILD_SCHEMA = "uvc-build/1"
+BUILD_SCHEMA = "uvc-build/2"
+OLD_BUILD_SCHEMAS = ("uvc-build/1",)  # global shards packed by the driver at the end (shard-NNNNNN.tar)
+SHARDS, INPUTS = "shards", "inputs"
+BUILD_JSON, MANIFEST, FAILURES, STATS = "build.json", "manifest.parquet", "failures.jsonl", "stats.json"
 
 
-class OutDir:
+class StagingDir:
+    """Per-input temporary staging on a local (or shared) filesystem; what workers write before a commit."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self.staging = self.root / "_staging"
-        self.shards = self.root / "shards"
-        self.build_json = self.root / "build.json"
-        self.manifest = self.root / "manifest.parquet"
-        self.failures = self.root / "failures.jsonl"
-        self.stats = self.root / "stats.json"
-        self._lock_fh: Any = None
-        self._owns_file = False
 
     def input_dir(self, source_id: str) -> Path:
-        return self.staging / source_id
+        return self.root / source_id
 
     def done_marker(self, source_id: str) -> Path:
         return self.input_dir(source_id) / "done.json"
 
-    def failed_marker(self, source_id: str) -> Path:
-        return self.input_dir(source_id) / "failed.json"
-
-    def shard_path(self, i: int) -> Path:
-        return self.shards / f"shard-{i:06d}.tar"
-
-    def prepare(self) -> None:
-        for d in (self.root, self.staging, self.shards):
-            d.mkdir(parents=True, exist_ok=True)
-
-    def lock(self) -> None:
-        """One build per out dir at a time. flock on `.lock` (the kernel releases it, even on kill -9); on a
-        filesystem without flock (some network filesystems) an owner file created exclusively instead
-        (`.lock.owner`: host, pid, start), taken over when its owner is a dead process on this host."""
-        self._lock_fh = open(self.root / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_fh.close()
-            self._lock_fh = None
-            raise UVCError(f"another build is running in {self.root}: wait for it, or use another out dir") from None
-        except OSError:  # ENOLCK / EOPNOTSUPP / ENOSYS: this filesystem has no flock
-            self._lock_fh.close()
-            self._lock_fh = None
-            self._owner_lock()
-
-    @property
-    def owner_file(self) -> Path:
-        return self.root / ".lock.owner"
-
-    def _owner_lock(self) -> None:
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
-        for _ in range(2):
-            try:
-                fd = os.open(self.owner_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    owner = json.loads(self.owner_file.read_text() or "{}")
-                except (OSError, ValueError):
-                    owner = {}
-                if owner.get("host") == me["host"] and not _alive(int(owner.get("pid", -1))):
-                    self.owner_file.unlink(missing_ok=True)  # its build died on this host: stale
-                    continue
-                raise UVCError(
-                    f"another build holds {self.owner_file} (host {owner.get('host')}, pid {owner.get('pid')}; this "
-                    "filesystem has no flock, so the lock is that file): wait for it, use another out dir, or — if "
-                    "no build is running there — delete the file") from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
-            self._owns_file = True
-            return
-
-    def unlock(self) -> None:
-        if self._lock_fh is not None:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-            self._lock_fh.close()
-            self._lock_fh = None
-        if self._owns_file:
-            self.owner_file.unlink(missing_ok=True)
-            self._owns_file = False
-
-    def reset_staging(self, source_id: str) -> None:
+    def reset(self, source_id: str) -> None:
         shutil.rmtree(self.input_dir(source_id), ignore_errors=True)
 
+
+def shard_name(source_id: str, i: int) -> str:
+    """The i-th shard of an input's group: named by the input, so no other input's commit ever touches it."""
+    return f"{source_id}-{i:04d}.tar"
+
+
+def shard_owner(name: str) -> str:
+    """The source_id a shard name belongs to (shard_name's inverse)."""
+    return name.rsplit("-", 1)[0]
+
+
+class OutDir:
+    def __init__(self, root: str | Path, staging_dir: str | Path | None = None, lock_mode: str = "auto"):
+        self.store = Store(root, staging_dir)
+        self.root = self.store.url
+        default = self.store.scratch if self.store.remote else Path(self.store.base) / "_staging"
+        self.staging = StagingDir(staging_dir if staging_dir is not None else default)
+        self._lock = BuildLock(self.store, lock_mode)
+
+    def committed(self, source_id: str) -> str:
+        return f"{INPUTS}/{source_id}.done.json"
+
+    def failed(self, source_id: str) -> str:
+        return f"{INPUTS}/{source_id}.failed.json"
+
+    def fragment(self, source_id: str) -> str:
+        return f"{INPUTS}/{source_id}.parquet"
+
+    def prepare(self) -> None:
+        self.store.prepare(SHARDS, INPUTS)
+        self.staging.root.mkdir(parents=True, exist_ok=True)
+
+    def lock(self) -> None:
+        self._lock.acquire()
+
+    def unlock(self) -> None:
+        self._lock.release()
+
+    def clear_input(self, source_id: str, names: set[str], shards: list[str]) -> None:
+        """Remove what an unfinished commit (or an earlier failure) of the input left in the out dir."""
+        for rel in (self.fragment(source_id), self.failed(source_id)):
+            if rel.split("/", 1)[1] in names:
+                self.store.remove(rel)
+        for shard in shards:
+            self.store.remove(f"{SHARDS}/{shard}")
+
     def restage_all(self) -> None:
-        for d in (self.staging, self.shards):
-            shutil.rmtree(d, ignore_errors=True)
-        for f in (self.manifest, self.failures, self.stats, self.build_json):
-            f.unlink(missing_ok=True)
+        for d in (SHARDS, INPUTS):
+            self.store.remove_tree(d)
+        shutil.rmtree(self.staging.root, ignore_errors=True)
+        for f in (MANIFEST, FAILURES, STATS, BUILD_JSON):
+            self.store.remove(f)
         self.prepare()
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:
@@ -134,13 +106,23 @@ def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:
 
 
 def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig, on_change: str) -> None:
-    """Record the fingerprint on a fresh out dir; on a rerun refuse a different one unless `on_change` says how."""
+    """Record the fingerprint on a fresh out dir; on a rerun refuse a different one unless `on_change` says how.
+    An out dir of the older layout (global shards) is refused unless `on_change` is restage."""
     fp = fingerprint(config_fingerprint, writer)
     record = {"schema": BUILD_SCHEMA, "fingerprint": fp, "config_fingerprint": config_fingerprint,
               "crf": writer.crf, "preset": writer.preset, "encode_threads": writer.encode_threads}
-    if out.build_json.exists():
-        old = json.loads(out.build_json.read_text())
-        if old.get("fingerprint") != fp:
+    if out.store.exists(BUILD_JSON):
+        old = json.loads(out.store.read_bytes(BUILD_JSON))
+        if old.get("schema") in OLD_BUILD_SCHEMAS and on_change != "restage":
+            raise ConfigError(
+                "executor.on_config_change",
+                f"{out.root} was built with the earlier layout {old.get('schema')} (global shards shard-NNNNNN.tar "
+                "packed at the end); its shards and manifest stay readable, but a build cannot add to it. Use a new "
+                "out dir, or set executor.on_config_change='restage' to rebuild it in place with the shard-group "
+                f"layout {BUILD_SCHEMA}.")
+        if old.get("schema") in OLD_BUILD_SCHEMAS:
+            out.restage_all()
+        elif old.get("fingerprint") != fp:
             if on_change == "error":
                 raise ConfigError(
                     "executor.on_config_change",
@@ -149,7 +131,7 @@ def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig
                     f"encode_threads {old.get('encode_threads')}); this run has {fp} (config {config_fingerprint}, "
                     f"crf {writer.crf}, preset {writer.preset}, encode_threads {writer.encode_threads}). "
                     "Use a new out dir, or set executor.on_config_change='restage' to rebuild everything, or "
-                    "'keep' to keep the inputs staged so far and stage only the rest with the new config.")
+                    "'keep' to keep the inputs built so far and build only the rest with the new config.")
             if on_change == "restage":
                 out.restage_all()
-    atomic.write_json(out.build_json, record)
+    out.store.write_bytes(BUILD_JSON, (atomic.dumps(record) + "\n").encode("utf-8"))

@@ -44,6 +44,42 @@ def schema() -> Any:
     ], metadata={"schema": MANIFEST_VERSION})
 
 
+def to_table(rows: list[dict[str, Any]]) -> Any:
+    """Manifest rows → a pyarrow Table of the manifest schema; maps as sorted (key, value) lists (deterministic
+    bytes), whether a row holds them as dicts (a fresh record) or as pairs (read back from a fragment)."""
+    import pyarrow as pa
+
+    sch = schema()
+    clean = []
+    for row in rows:
+        row = {name: row.get(name) for name in sch.names}
+        for name in ("rejected", "signals"):
+            row[name] = sorted(dict(row[name] or {}).items())
+        clean.append(row)
+    return pa.Table.from_pylist(clean, schema=sch)
+
+
+def fragment_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """One input's manifest fragment as Parquet bytes (written as one object / atomic file by the commit)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(to_table(rows), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def read_fragment(data: bytes) -> list[dict[str, Any]]:
+    """fragment_bytes' inverse: the input's rows, in lineage order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(data))
+    if (table.schema.metadata or {}).get(b"schema") != MANIFEST_VERSION.encode():
+        raise ValueError(f"not a {MANIFEST_VERSION} fragment")
+    return table.to_pylist()
+
+
 class ManifestWriter:
     """Streams rows into `<path>.tmp` one row group at a time; `close()` renames it into place."""
 
@@ -58,18 +94,13 @@ class ManifestWriter:
         self.writer = pq.ParquetWriter(str(self.tmp), self.schema, compression="zstd")
 
     def add(self, row: dict[str, Any]) -> None:
-        self.rows.append({name: row.get(name) for name in self.schema.names})
+        self.rows.append(row)
         if len(self.rows) >= self.row_group:
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
         if self.rows:
-            for row in self.rows:  # maps as sorted (key, value) lists: deterministic bytes
-                row["rejected"] = sorted(row["rejected"].items())
-                row["signals"] = sorted(row["signals"].items())
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.writer.write_table(to_table(self.rows))
             self.rows = []
 
     def close(self) -> None:

@@ -7,10 +7,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from uvc_data.sample import VideoInput
 from uvc_data.writer import atomic
-from uvc_data.writer.layout import OutDir
-from uvc_data.writer.packer import PackResult
+from uvc_data.writer.layout import FAILURES, STATS, OutDir
 from uvc_data.writer.records import OK, REJECTED
 
 STATS_SCHEMA = "uvc-build-stats/1"
@@ -48,7 +46,8 @@ class BuildSummary:
     seconds_per_step: dict[str, float] = field(default_factory=dict)  # "stage/step" (depth, pose, flow, ...), same
     step_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     wall_seconds: float = 0.0  # this run
-    pack_seconds: float = 0.0
+    pack_seconds: float = 0.0  # finishing: manifest.parquet and these numbers from the committed fragments
+    finish_bytes_read: int = 0  # bytes the driver read to finish (commit markers + manifest fragments, no shard)
 
     @property
     def throughput(self) -> dict[str, float]:
@@ -66,57 +65,68 @@ def _merge(into: dict[str, dict[str, int]], add: dict[str, dict[str, int]]) -> N
             slot[k] = slot.get(k, 0) + v
 
 
-def summarise(out: OutDir, inputs: list[VideoInput], packed: PackResult, processed: int, clips_this_run: int,
-              wall: float, pack_seconds: float) -> tuple[BuildSummary, list[dict[str, Any]]]:
-    """Read every input's marker (this run's and earlier runs') → summary and failure records (input order)."""
-    per_task, reasons, failures_by = Counter(), Counter(), Counter()
-    task_rejects: dict[str, dict[str, int]] = {}
-    seconds: Counter[str] = Counter()
-    steps: dict[str, dict[str, int]] = {}
-    failures, done, clips = [], 0, 0
-    for vi in sorted(inputs, key=lambda v: v.index):
-        path = out.done_marker(vi.source_id)
-        failed_path = out.failed_marker(vi.source_id)
-        if path.exists():
-            marker = json.loads(path.read_text(encoding="utf-8"))
-            done += 1
-            for rec in marker["records"]:
-                clips += 1
-                if rec["status"] == OK:
-                    per_task.update(rec["tasks"])
-                elif rec["status"] == REJECTED:
-                    reasons[reason_group(rec["reject_reason"])] += 1
-                for task, why in rec["rejected"].items():
-                    if task != "clip":
-                        slot = task_rejects.setdefault(task, {})
-                        group = reason_group(why)
-                        slot[group] = slot.get(group, 0) + 1
-        elif failed_path.exists():
-            marker = json.loads(failed_path.read_text(encoding="utf-8"))
-            failures_by[marker["error"]] += 1
-            failures.append({k: marker[k] for k in ("source", "source_id", "index", "stage", "error", "message",
-                                                    "traceback")})
-        else:
-            continue
-        seconds.update(marker["seconds"])
-        _merge(steps, marker["stats"])
-    summary = BuildSummary(
-        out_dir=str(out.root), inputs=len(inputs), done=done, failed=len(failures), processed_this_run=processed,
-        clips_this_run=clips_this_run,
-        clips=clips, samples=packed.samples, rejected=packed.rejected, shards=packed.shards, bytes=packed.bytes,
-        samples_per_task=dict(sorted(per_task.items())), rejects_by_reason=dict(reasons.most_common()),
-        task_rejects={t: dict(sorted(v.items())) for t, v in sorted(task_rejects.items())},
-        failures_by_error=dict(failures_by.most_common()),
-        seconds_per_stage={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" not in k},
-        seconds_per_step={k: round(v, 4) for k, v in sorted(seconds.items()) if "/" in k},
-        step_stats={k: dict(sorted(v.items())) for k, v in sorted(steps.items())},
-        wall_seconds=round(wall, 3), pack_seconds=round(pack_seconds, 3))
-    return summary, failures
+class Tally:
+    """Counts of the inputs a build finished with, fed input by input (committed: its marker and fragment rows;
+    failed: its marker) → BuildSummary and the failure records (input order)."""
+
+    def __init__(self) -> None:
+        self.per_task: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.failures_by: Counter[str] = Counter()
+        self.task_rejects: dict[str, dict[str, int]] = {}
+        self.seconds: Counter[str] = Counter()
+        self.steps: dict[str, dict[str, int]] = {}
+        self.failures: list[dict[str, Any]] = []
+        self.done = self.clips = self.samples = self.rejected = self.shards = self.bytes = 0
+
+    def add_done(self, marker: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        self.done += 1
+        self.shards += len(marker["shards"])
+        self.bytes += marker["bytes"]
+        for rec in rows:
+            self.clips += 1
+            if rec["status"] == OK:
+                self.samples += 1
+                self.per_task.update(rec["tasks"])
+            elif rec["status"] == REJECTED:
+                self.rejected += 1
+                self.reasons[reason_group(rec["reject_reason"])] += 1
+            for task, why in dict(rec["rejected"]).items():
+                if task != "clip":
+                    slot = self.task_rejects.setdefault(task, {})
+                    group = reason_group(why)
+                    slot[group] = slot.get(group, 0) + 1
+        self._costs(marker)
+
+    def add_failed(self, marker: dict[str, Any]) -> None:
+        self.failures_by[marker["error"]] += 1
+        self.failures.append({k: marker[k] for k in ("source", "source_id", "index", "stage", "error", "message",
+                                                     "traceback")})
+        self._costs(marker)
+
+    def _costs(self, marker: dict[str, Any]) -> None:
+        self.seconds.update(marker["seconds"])
+        _merge(self.steps, marker["stats"])
+
+    def summary(self, out_dir: str, inputs: int, processed: int, clips_this_run: int, wall: float,
+                finish_seconds: float, finish_bytes_read: int) -> BuildSummary:
+        return BuildSummary(
+            out_dir=out_dir, inputs=inputs, done=self.done, failed=len(self.failures), processed_this_run=processed,
+            clips_this_run=clips_this_run, clips=self.clips, samples=self.samples, rejected=self.rejected,
+            shards=self.shards, bytes=self.bytes, samples_per_task=dict(sorted(self.per_task.items())),
+            rejects_by_reason=dict(self.reasons.most_common()),
+            task_rejects={t: dict(sorted(v.items())) for t, v in sorted(self.task_rejects.items())},
+            failures_by_error=dict(self.failures_by.most_common()),
+            seconds_per_stage={k: round(v, 4) for k, v in sorted(self.seconds.items()) if "/" not in k},
+            seconds_per_step={k: round(v, 4) for k, v in sorted(self.seconds.items()) if "/" in k},
+            step_stats={k: dict(sorted(v.items())) for k, v in sorted(self.steps.items())},
+            wall_seconds=round(wall, 3), pack_seconds=round(finish_seconds, 3), finish_bytes_read=finish_bytes_read)
 
 
 def write_reports(out: OutDir, summary: BuildSummary, failures: list[dict[str, Any]]) -> None:
-    atomic.write_lines(out.failures, [json.dumps(f, sort_keys=True, ensure_ascii=False) for f in failures])
-    atomic.write_json(out.stats, summary.to_dict())
+    lines = [json.dumps(f, sort_keys=True, ensure_ascii=False) for f in failures]
+    out.store.write_bytes(FAILURES, "".join(line + "\n" for line in lines).encode("utf-8"))
+    out.store.write_bytes(STATS, (atomic.dumps(summary.to_dict()) + "\n").encode("utf-8"))
 
 
 def format_summary(s: BuildSummary) -> str:
@@ -133,7 +143,7 @@ def format_summary(s: BuildSummary) -> str:
         f"  failures {table(s.failures_by_error)}" + ("  (see failures.jsonl)" if s.failed else ""),
         f"  stages   {table({k: f'{v:.1f}s' for k, v in s.seconds_per_stage.items()})}",
         f"  steps    {table({k: f'{v:.1f}s' for k, v in sorted(s.seconds_per_step.items(), key=lambda kv: -kv[1])[:8]})}",
-        f"  time     {s.wall_seconds:.1f}s wall ({s.pack_seconds:.1f}s packing), "
+        f"  time     {s.wall_seconds:.1f}s wall ({s.pack_seconds:.1f}s finishing), "
         f"{tp['inputs_per_s']:.2f} inputs/s, {tp['clips_per_s']:.2f} clips/s (this run)",
     ]
     return "\n".join(lines)

@@ -1,6 +1,7 @@
-"""Staging: each finished sample becomes one small tar in `<out>/_staging/<source_id>/`; the collector writes the
-input's done marker (every record, in lineage order) only after all its samples are on disk, and a failure marker
-when any stage raised. Markers are written atomically and LAST, so a marker always describes data that exists."""
+"""Staging: each finished sample becomes one small tar in `<staging>/<source_id>/`; the collector writes the input's
+staging marker done.json (every record, in lineage order) only after all its samples are on disk — the input is then
+ready to commit (uvc_data.writer.commit) — and a failure marker in the out dir (`inputs/<source_id>.failed.json`) when
+any stage raised. Markers are written atomically and LAST, so a marker always describes data that exists."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from uvc_data.shards import sample_to_wds, write_tar
 from uvc_data.writer import atomic
 from uvc_data.writer.config import WriterConfig
 from uvc_data.writer.executors.guard import unfinished_failure
-from uvc_data.writer.layout import OutDir
+from uvc_data.writer.layout import INPUTS, SHARDS, OutDir, StagingDir, shard_owner
 from uvc_data.writer.records import OK, sample_record, tar_bytes
 from uvc_data.writer.stages import DROPPED, END, FAILED, SAMPLE, STAGED, Envelope, failure_record
 
@@ -29,8 +30,8 @@ def part_name(lineage: tuple[int, ...]) -> str:
 class StagingWriter:
     """The terminal operator: serialise kept samples (sample_to_wds) into part tars; rejected ones: record only."""
 
-    def __init__(self, out_root: str, writer: WriterConfig):
-        self.out = OutDir(out_root)
+    def __init__(self, staging_root: str, writer: WriterConfig):
+        self.staging = StagingDir(staging_root)
         self.writer = writer
 
     def process(self, env: Envelope) -> Envelope:
@@ -46,7 +47,7 @@ class StagingWriter:
                 sizes = [len(v) for k, v in item.items() if k != "__key__"]
                 record["bytes"], record["tar_bytes"] = sum(sizes), tar_bytes(sizes)
                 record["part"] = part_name(env.lineage)
-                folder = self.out.input_dir(env.source_id)
+                folder = self.staging.input_dir(env.source_id)
                 folder.mkdir(parents=True, exist_ok=True)
                 write_tar(folder / record["part"], [item])
         except Exception as exc:
@@ -93,6 +94,7 @@ class Collector:
         failed when any stage raised for it, and its failure marker then records the first failure in lineage order.
         A retried task may send an envelope again (same lineage): repeats are ignored, as is anything arriving for an
         input already settled. A "final" failure (its worker crashed or timed out) settles the input at once.
+        "done" means staged: the caller has the input committed (commit_input) by a worker.
         """
         state = self.pending.get(env.source_id)
         if state is None or _identity(env) in state.seen:
@@ -138,16 +140,17 @@ class Collector:
     def _finish_done(self, state: _Pending) -> None:
         records = [r for _, r in sorted(state.records, key=lambda lr: lr[0])]
         marker = self._base(state) | {"records": records}
-        self.out.input_dir(state.vi.source_id).mkdir(parents=True, exist_ok=True)
-        atomic.write_json(self.out.done_marker(state.vi.source_id), marker)
+        self.out.staging.input_dir(state.vi.source_id).mkdir(parents=True, exist_ok=True)
+        atomic.write_json(self.out.staging.done_marker(state.vi.source_id), marker)
         del self.pending[state.vi.source_id]
         self.done += 1
         self.samples += len(records)
 
     def _finish_failed(self, state: _Pending, failure: dict[str, Any]) -> None:
-        self.out.input_dir(state.vi.source_id).mkdir(parents=True, exist_ok=True)
         failure = {k: v for k, v in failure.items() if k != "emitted"}
-        atomic.write_json(self.out.failed_marker(state.vi.source_id), self._base(state) | failure)
+        data = (atomic.dumps(self._base(state) | failure) + "\n").encode("utf-8")
+        self.out.store.write_bytes(self.out.failed(state.vi.source_id), data)
+        self.out.staging.reset(state.vi.source_id)  # what it staged is never committed
         del self.pending[state.vi.source_id]
         self.failed += 1
 
@@ -156,7 +159,7 @@ class Collector:
         what their attempt markers prove (a worker crash or timeout), else as incomplete."""
         for state in list(self.pending.values()):
             if not state.failures:
-                proven = unfinished_failure(self.out, state.vi.source_id)
+                proven = unfinished_failure(self.out.staging, state.vi.source_id)
                 if proven is not None:
                     self._finish_failed(state, proven)
                     continue
@@ -166,28 +169,50 @@ class Collector:
             self._finish_failed(state, min(state.failures, key=lambda lf: lf[0])[1] if state.failures else incomplete)
 
 
-def load_marker(out: OutDir, source_id: str) -> dict[str, Any] | None:
-    path = out.done_marker(source_id)
+def load_marker(staging: StagingDir, source_id: str) -> dict[str, Any] | None:
+    """The input's staging marker (every record, in lineage order), or None while it is not fully staged."""
+    path = staging.done_marker(source_id)
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def marker_intact(out: OutDir, marker: dict[str, Any]) -> bool:
+def marker_intact(staging: StagingDir, marker: dict[str, Any]) -> bool:
     """Every staged part the marker lists still exists (a deleted part means the input must be staged again)."""
-    folder = out.input_dir(marker["source_id"])
+    folder = staging.input_dir(marker["source_id"])
     return all((folder / r["part"]).is_file() for r in marker["records"] if r["part"])
 
 
-def plan(out: OutDir, inputs: list[VideoInput], retry_failed: bool) -> tuple[list[VideoInput], int, int]:
-    """Which inputs still need to run → (todo, already done, skipped as failed). Clears their stale staging."""
-    todo, done, skipped = [], 0, 0
+@dataclass
+class Plan:
+    todo: list[VideoInput]  # to stage (from scratch)
+    ready: list[VideoInput]  # staged by an earlier run, not committed yet: commit only
+    done: int  # committed earlier
+    skipped: int  # failed earlier (not retried)
+
+
+def plan(out: OutDir, inputs: list[VideoInput], retry_failed: bool) -> Plan:
+    """What each input still needs, from one listing of the out dir's inputs/ and shards/. Clears what unfinished
+    commits left in the out dir (fragments, shards without a marker), failure markers of inputs to retry, and all
+    staging but that of inputs ready to commit."""
+    names = set(out.store.list(INPUTS))
+    shards: dict[str, list[str]] = {}
+    for name in out.store.list(SHARDS):
+        shards.setdefault(shard_owner(name), []).append(name)
+    result = Plan([], [], 0, 0)
     for vi in inputs:
-        marker = load_marker(out, vi.source_id)
-        if marker is not None and marker_intact(out, marker):
-            done += 1
+        sid = vi.source_id
+        if f"{sid}.done.json" in names:
+            out.staging.reset(sid)  # a run killed between the marker and its staging's removal left it
+            result.done += 1
             continue
-        if marker is None and out.failed_marker(vi.source_id).exists() and not retry_failed:
-            skipped += 1
+        if f"{sid}.failed.json" in names and not retry_failed:
+            out.staging.reset(sid)  # likewise after a failure marker
+            result.skipped += 1
             continue
-        out.reset_staging(vi.source_id)
-        todo.append(vi)
-    return todo, done, skipped
+        out.clear_input(sid, names, shards.get(sid, []))
+        marker = load_marker(out.staging, sid)
+        if marker is not None and marker_intact(out.staging, marker):
+            result.ready.append(vi)
+            continue
+        out.staging.reset(sid)
+        result.todo.append(vi)
+    return result

@@ -2,7 +2,7 @@
 
 An executor that retries a task after its worker died (Ray) must not retry an input that kills every worker it
 touches forever. Before a worker starts on an item (an input in the first stage, a sample in a later one) it records
-the attempt in `<out>/_staging/<source_id>/attempts/<stage>-<lineage>.json`; an item that already has `max_crashes`
+the attempt in `<staging>/<source_id>/attempts/<stage>-<lineage>.json`; an item that already has `max_crashes`
 attempts recorded is not run again: it comes back as a failure "crashed K times", which the collector records for
 its input. The marker is removed when the item finishes, so only attempts that never finished count (a crash, a
 kill, a timeout).
@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from uvc_data.writer import atomic
-from uvc_data.writer.layout import OutDir
+from uvc_data.writer.layout import StagingDir
 from uvc_data.writer.stages import FAILED, Envelope
 
 TIMEOUT_EXIT_CODE = 70
@@ -43,10 +43,10 @@ def crash_failure(stage: str, attempts: int, timed_out: float | None) -> dict[st
                        "kill); not retried again (executor.max_crashes)"}
 
 
-def unfinished_failure(out: OutDir, source_id: str) -> dict[str, Any] | None:
+def unfinished_failure(staging: StagingDir, source_id: str) -> dict[str, Any] | None:
     """For an input whose records never all came back: the failure its attempt markers prove (an item started and
     never finished: a crash or a timeout), or None when there is none."""
-    folder = out.input_dir(source_id) / "attempts"
+    folder = staging.input_dir(source_id) / "attempts"
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         state = json.loads(path.read_text(encoding="utf-8"))
         return crash_failure(state.get("stage", path.stem.split("-")[0]), state.get("attempts", 1), state.get("timed_out"))
@@ -56,13 +56,13 @@ def unfinished_failure(out: OutDir, source_id: str) -> dict[str, Any] | None:
 class AttemptGuard:
     """Attempt markers of one stage's items, in the out dir the workers write to."""
 
-    def __init__(self, out_root: str, stage: str, max_crashes: int):
-        self.out = OutDir(out_root)
+    def __init__(self, staging_root: str, stage: str, max_crashes: int):
+        self.staging = StagingDir(staging_root)
         self.stage = stage
         self.max_crashes = max_crashes
 
     def _path(self, env: Envelope):
-        return self.out.input_dir(env.source_id) / "attempts" / _attempt_name(self.stage, env.lineage)
+        return self.staging.input_dir(env.source_id) / "attempts" / _attempt_name(self.stage, env.lineage)
 
     def begin(self, env: Envelope, first: bool) -> Envelope | None:
         """Record one more attempt at `env`; or, when it must not run again, the FAILED envelope to pass on."""

@@ -6,6 +6,7 @@ from typing import Iterator
 from uvc_data.sample import VideoInput
 from uvc_data.writer.background import OrderedWorker
 from uvc_data.writer.config import WriterConfig
+from uvc_data.writer.executors import OutSpec, Sink, commit
 from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
 
@@ -19,12 +20,22 @@ def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
         yield from _through(runners[1:], out)
 
 
-def run_local(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
-              sink) -> None:
+def run_local(todo: list[VideoInput], ready: list[VideoInput], stages: list[StageSpec], out: OutSpec,
+              writer: WriterConfig, sink: Sink) -> None:
+    for vi in ready:
+        commit(out, vi.source_id, writer)
+    if not todo:
+        return
     runners = [StageRunner(spec, first=(i == 0)) for i, spec in enumerate(stages)]
-    staging = StagingWriter(out_root, writer)
-    # staging (x264 encoding) runs on one background thread, in order, overlapping with the next sample's stages
-    with OrderedWorker(lambda env: sink(staging.process(env)), writer.encode_ahead) as stage:
+    staging = StagingWriter(out.staging, writer)
+
+    def stage_and_commit(env: Envelope) -> None:
+        if sink(staging.process(env)) == "done":
+            commit(out, env.source_id, writer)  # this worker finished the input: it writes its shard group
+
+    # staging (x264 encoding) and commits run on one background thread, in order, overlapping with the next
+    # sample's stages
+    with OrderedWorker(stage_and_commit, writer.encode_ahead) as stage:
         for vi in todo:
             for env in _through(runners, Envelope.for_input(vi)):
                 stage.submit(env)

@@ -3,6 +3,7 @@
 One operator per stage (an actor pool: steps and their models are built once per actor; GPUs requested only for
 stages with num_gpus > 0), then a task-based staging writer (serialisation is CPU work; Ray may fuse it with the
 last stage). Records are Envelope objects in a single column; the driver only receives small terminal envelopes.
+Once the collector says an input is staged, a Ray task commits it (writes its shard group, fragment and marker).
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import numpy as np
 
 from uvc_data.imports import require
 from uvc_data.sample import VideoInput
+from uvc_data.errors import UVCError
 from uvc_data.writer.config import ExecutorConfig, WriterConfig
+from uvc_data.writer.executors import OutSpec, Sink, commit
 from uvc_data.writer.executors.guard import AttemptGuard, Watchdog
 from uvc_data.writer.stages import INPUT, SAMPLE, Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
@@ -34,9 +37,9 @@ class StageActor:
     max_crashes times comes back as a failure instead of being retried forever, and a watchdog that stops the worker
     when the item works longer than timeout_s."""
 
-    def __init__(self, spec: StageSpec, first: bool, out_root: str, cfg: ExecutorConfig):
+    def __init__(self, spec: StageSpec, first: bool, staging_root: str, cfg: ExecutorConfig):
         self.first = first
-        self.guard = AttemptGuard(out_root, spec.name, cfg.max_crashes)
+        self.guard = AttemptGuard(staging_root, spec.name, cfg.max_crashes)
         self.watchdog = Watchdog(self.guard, cfg.timeout_s) if cfg.timeout_s > 0 else None
         self.runner = StageRunner(spec, first)
 
@@ -67,8 +70,8 @@ class StageActor:
                 yield _batch(out)
 
 
-def stage_to_disk(batch: dict[str, np.ndarray], out_root: str, writer: WriterConfig) -> dict[str, np.ndarray]:
-    staging = StagingWriter(out_root, writer)
+def stage_to_disk(batch: dict[str, np.ndarray], staging_root: str, writer: WriterConfig) -> dict[str, np.ndarray]:
+    staging = StagingWriter(staging_root, writer)
     column = np.empty(len(batch[COLUMN]), dtype=object)
     for i, env in enumerate(batch[COLUMN]):
         column[i] = staging.process(env)
@@ -96,12 +99,14 @@ def operator_args(spec: StageSpec, cfg: ExecutorConfig | None = None) -> dict[st
 
 
 def _init_ray(ray: Any, cfg: ExecutorConfig) -> bool:
-    """Start (or join) Ray unless already initialised; returns whether this call started it."""
+    """Start (or join) Ray unless already initialised; returns whether this call started it. Without an address
+    a new local instance is started (address="local"), never a stray Ray already running on the machine."""
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
     if cfg.ray_address is None:
+        kwargs["address"] = "local"
         kwargs["num_cpus"] = cfg.num_cpus
         kwargs["num_gpus"] = cfg.num_gpus
     else:
@@ -124,27 +129,81 @@ def shipped_code() -> dict[str, Any]:
     return {"py_modules": modules, "env_vars": {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}}
 
 
-def run_ray(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
-            cfg: ExecutorConfig, sink) -> None:
+class RayCommitter:
+    """Commits staged inputs as Ray tasks (idempotent: a retried commit writes the same files); `wait()` raises
+    after every commit has ended if any failed (its input stays staged: a rerun commits it)."""
+
+    def __init__(self, ray: Any, out: OutSpec, writer: WriterConfig, cfg: ExecutorConfig):
+        self.ray, self.out, self.writer = ray, out, writer
+        self.task = ray.remote(num_cpus=1, max_retries=cfg.max_crashes)(commit)
+        self.pending: dict[str, Any] = {}
+
+    def submit(self, source_id: str) -> None:
+        self.pending[source_id] = self.task.remote(self.out, source_id, self.writer)
+
+    def wait(self) -> None:
+        errors = []
+        for sid, ref in self.pending.items():
+            try:
+                self.ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - reported together below
+                errors.append(f"{sid}: {type(exc).__name__}: {exc}")
+        self.pending = {}
+        if errors:
+            raise UVCError(f"committing {len(errors)} staged input(s) failed (they stay staged; rerun the build to "
+                           f"commit them): {errors[0]}")
+
+
+def _check_staging(ray: Any, out: OutSpec) -> None:
+    """An out dir on a store stages in a local scratch dir by default: on several nodes, the commit task of an input
+    would not see the samples other nodes staged. Refused unless writer.staging_dir names a shared folder."""
+    from pathlib import Path
+
+    from uvc_data.errors import ConfigError
+    from uvc_data.remote import is_url
+    from uvc_data.writer.store import default_scratch
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if is_url(out.root) and Path(out.staging) == default_scratch(out.root) and len(nodes) > 1:
+        raise ConfigError("writer.staging_dir", f"the Ray cluster has {len(nodes)} nodes and {out.root} is not a "
+                          f"folder they share, so staging would go to each node's local {out.staging}: set "
+                          "writer.staging_dir (--staging-dir) to a folder every node mounts")
+
+
+def run_ray(todo: list[VideoInput], ready: list[VideoInput], stages: list[StageSpec], out: OutSpec,
+            writer: WriterConfig, cfg: ExecutorConfig, sink: Sink) -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray = require("ray", "ray[data]", "the Ray executor")
     ray_data = require("ray.data", "ray[data]", "the Ray executor")
     started = _init_ray(ray, cfg)
     try:
-        ctx = ray_data.DataContext.get_current()
-        ctx.enable_progress_bars = cfg.ray_progress
-        ctx.enable_fallback_to_arrow_object_ext_type = True  # Envelopes travel as Python objects (Ray-internal)
-        ctx.max_errored_blocks = -1  # a lost block never aborts the run: its inputs are recorded as failed
-        items = [{COLUMN: Envelope.for_input(vi)} for vi in todo]
-        # one input per block: a lost or retried block concerns that input alone
-        ds = ray_data.from_items(items, override_num_blocks=len(items))
-        for i, spec in enumerate(stages):
-            ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out_root, cfg), batch_size=1,
-                                batch_format="numpy", compute=_compute(ray_data, spec), **operator_args(spec, cfg))
-        ds = ds.map_batches(stage_to_disk, fn_kwargs={"out_root": out_root, "writer": writer}, batch_size=1,
-                            batch_format="numpy", num_cpus=1, max_retries=cfg.max_crashes + 1)
-        for row in ds.iter_rows():
-            sink(row[COLUMN])
+        _check_staging(ray, out)
+        committer = RayCommitter(ray, out, writer, cfg)
+        for vi in ready:
+            committer.submit(vi.source_id)
+        if todo:
+            _stage(ray_data, todo, stages, out, writer, cfg, sink, committer)
+        committer.wait()
     finally:
         if started:
             ray.shutdown()
+
+
+def _stage(ray_data: Any, todo: list[VideoInput], stages: list[StageSpec], out: OutSpec, writer: WriterConfig,
+           cfg: ExecutorConfig, sink: Sink, committer: RayCommitter) -> None:
+    ctx = ray_data.DataContext.get_current()
+    ctx.enable_progress_bars = cfg.ray_progress
+    ctx.enable_fallback_to_arrow_object_ext_type = True  # Envelopes travel as Python objects (Ray-internal)
+    ctx.max_errored_blocks = -1  # a lost block never aborts the run: its inputs are recorded as failed
+    items = [{COLUMN: Envelope.for_input(vi)} for vi in todo]
+    # one input per block: a lost or retried block concerns that input alone
+    ds = ray_data.from_items(items, override_num_blocks=len(items))
+    for i, spec in enumerate(stages):
+        ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out.staging, cfg), batch_size=1,
+                            batch_format="numpy", compute=_compute(ray_data, spec), **operator_args(spec, cfg))
+    ds = ds.map_batches(stage_to_disk, fn_kwargs={"staging_root": out.staging, "writer": writer}, batch_size=1,
+                        batch_format="numpy", num_cpus=1, max_retries=cfg.max_crashes + 1)
+    for row in ds.iter_rows():
+        env = row[COLUMN]
+        if sink(env) == "done":
+            committer.submit(env.source_id)
