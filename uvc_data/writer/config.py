@@ -1,12 +1,13 @@
 """Typed configs of the build writer (shards, encoding) and of the executor (local / Ray, resume policy)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uvc_data.configurable import neutral
 from typing import Literal
 
 from uvc_data.errors import ConfigError
+from uvc_data.writer.transport import TransportConfig
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -32,6 +33,9 @@ class WriterConfig:
     manifest_row_group: int = neutral("packing memory only", default=8192)
     # local executor: samples waiting for the background encoder (0 = encode in the loop)
     encode_ahead: int = neutral("overlap only: the same bytes are encoded", default=1)
+    # how a sample's clip travels between stages (uvc_data.writer.transport): "lossless" keeps the bytes of a build
+    # whatever the executor; "shard" (lossy, later stages see the decoded shard clip) changes them
+    transport: TransportConfig = field(default_factory=TransportConfig)
 
     def validate(self) -> None:
         if self.samples_per_shard < 1:

@@ -8,6 +8,7 @@ from uvc_data.writer.background import OrderedWorker
 from uvc_data.writer.config import WriterConfig
 from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
+from uvc_data.writer.transport import Transport
 
 
 def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
@@ -21,7 +22,9 @@ def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
 
 def run_local(todo: list[VideoInput], stages: list[StageSpec], out_root: str, writer: WriterConfig,
               sink) -> None:
-    runners = [StageRunner(spec, first=(i == 0)) for i, spec in enumerate(stages)]
+    # samples pass as objects; a lossy transport ("shard") changes what later stages see, so it is applied here too
+    transport = Transport.for_writer(writer) if writer.transport.clip != "lossless" else None
+    runners = [StageRunner(spec, first=(i == 0), transport=transport) for i, spec in enumerate(stages)]
     staging = StagingWriter(out_root, writer)
     # staging (x264 encoding) runs on one background thread, in order, overlapping with the next sample's stages
     with OrderedWorker(lambda env: sink(staging.process(env)), writer.encode_ahead) as stage:
