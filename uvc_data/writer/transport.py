@@ -299,7 +299,9 @@ class Transport:
     def open(self, packed: PackedSample, lazy_frames: bool) -> Sample:
         """PackedSample → Sample. Conditions decode when read; the clip is decoded now (read-only ndarray), or on
         demand (`LazyFrames`) when `lazy_frames`."""
-        sample = dataclasses.replace(packed.meta, conditions={}, scratch={})
+        m = packed.meta
+        sample = dataclasses.replace(m, conditions={}, scratch={}, tasks=list(m.tasks), rejected=dict(m.rejected),
+                                     signals=dict(m.signals))
         if packed.clip is not None:
             lazy = LazyFrames(packed.clip)
             sample.frames = lazy if lazy_frames else lazy.full()
