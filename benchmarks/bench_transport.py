@@ -108,8 +108,9 @@ def codec_rows(frames, fps):
     png, te = timed(lambda: [cv2.imencode(".png", f, [cv2.IMWRITE_PNG_COMPRESSION, 1])[1].tobytes() for f in frames])
     back, td = timed(lambda: np.stack([cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_UNCHANGED) for b in png]))
     rows.append(("PNG per frame (level 1)", sum(map(len, png)), te, td, np.array_equal(back, frames)))
-    for label, codec, pix, opts in [("FFV1 (level 3)", "ffv1", "bgr0", {"level": "3", "slices": "4"}),
-                                    ("x264rgb qp 0 ultrafast", "libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"})]:
+    for label, codec, pix, opts in [
+            ("FFV1 (level 3)", "ffv1", "bgr0", {"level": "3", "slices": "4"}),
+            ("x264rgb qp 0 ultrafast", "libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"})]:
         data, te = timed(lambda: container(codec, pix, opts))
         back, td = timed(lambda: uncontainer(data))
         rows.append((label, len(data), te, td, np.array_equal(back, frames)))
