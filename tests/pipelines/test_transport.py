@@ -247,3 +247,21 @@ def test_ray_build_of_real_footage_equals_local_build(tmp_path, clip):
     names = ["manifest.parquet", "failures.jsonl"] + [f"shards/shard-{i:06d}.tar" for i in range(local.shards)]
     for name in names:
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+
+
+def test_a_rejected_sample_travels_as_metadata_only(real_frames):
+    from uvc_data.errors import BadInputError
+    from uvc_data.writer.records import sample_record
+
+    frames, fps = real_frames
+    sample = _annotated(frames[:9], fps)
+    sample.reject("clip", "too dark")
+    transport = _transport()
+    packed = transport.pack(sample)
+    assert _hop_bytes(packed) < 5_000  # no clip, no condition bytes: the writer stages it as a manifest row
+    opened = transport.open(pickle.loads(pickle.dumps(packed)), lazy_frames=False)
+    assert sample_record(opened) == sample_record(sample)  # the same row as from the local executor's object
+    with pytest.raises(BadInputError, match="rejected in an earlier stage"):
+        np.asarray(opened.frames)
+    with pytest.raises(BadInputError, match="rejected in an earlier stage"):
+        opened.conditions["scribble"]

@@ -21,7 +21,10 @@ The clip (`TransportConfig.clip`):
 Measured bytes and CPU of the choices: docs/benchmarks.md ("Object-store bytes per clip").
 
 Decoded arrays are read-only: a step that changes the clip or a condition assigns a new array (which is then
-encoded afresh); an unchanged clip or condition travels on as the bytes it arrived as.
+encoded afresh); an unchanged clip or condition travels on as the bytes it arrived as. A rejected sample (a clip-level
+rejection, or no task left: `writer.records.status_of`) travels as metadata only — its clip's shape and its
+conditions' names — since the writer stages it as a manifest row and steps skip samples without tasks (the filter,
+annotator and caption bases do); a step that reads its frames anyway gets an error saying so.
 """
 from __future__ import annotations
 
@@ -37,8 +40,9 @@ from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.sample import Sample
 from uvc_data.shards import EncodedCondition, decode_condition, encode_condition, sample_to_wds
 from uvc_data.video.codec import decode_video, encode_video
+from uvc_data.writer.records import REJECTED, status_of
 
-QOI, H264 = "qoi", "h264"
+QOI, H264, UNSENT = "qoi", "h264", "unsent"
 _ORIGIN = "transport.clip"  # Sample.scratch key: (the frames array a stage was handed, the EncodedClip it came from)
 
 
@@ -60,7 +64,8 @@ class TransportConfig:
 
 @dataclass(frozen=True)
 class EncodedClip:
-    """A clip as bytes. codec "qoi": one lossless QOI image per frame; "h264": one MP4 (the shard's member)."""
+    """A clip as bytes. codec "qoi": one lossless QOI image per frame; "h264": one MP4 (the shard's member);
+    "unsent": no bytes (a rejected sample's clip: only its shape travels)."""
 
     codec: str
     shape: tuple[int, int, int, int]  # (T, H, W, 3)
@@ -139,6 +144,10 @@ class LazyFrames:
 
     def full(self) -> np.ndarray:
         """The whole clip (decoded once, read-only)."""
+        if self.clip.codec == UNSENT:
+            raise BadInputError("this sample was rejected in an earlier stage, so its clip did not travel on (a "
+                                "rejected sample is staged as metadata only): skip samples without tasks, as the "
+                                "filter, annotator and caption bases do")
         if self._all is None:
             if self.clip.codec == QOI:
                 self._all = _read_only(np.stack([self._frame(i) for i in range(self.shape[0])]))
@@ -159,7 +168,7 @@ class LazyFrames:
 
     def __getitem__(self, key: Any) -> np.ndarray:
         head, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if self.clip.codec != QOI or head is Ellipsis or head is None:
+        if self.clip.codec != QOI or head is Ellipsis or head is None:  # whole-clip codecs decode it all
             return self.full()[key]
         if isinstance(head, (int, np.integer)):
             frame = self._frame(range(self.shape[0])[head])
@@ -211,6 +220,8 @@ class Conditions(MutableMapping):
             if name not in self._encoded:
                 raise KeyError(name)
             kind, members = self._encoded[name]
+            if kind == UNSENT:
+                raise BadInputError(f"condition {name!r} of a sample rejected in an earlier stage did not travel on")
             t, h, w, _ = self._sample.frames.shape
             value = decode_condition(name, kind, members, (t, h, w), self._sample.frames)
             self._values[name] = [_read_only(v) for v in value] if isinstance(value, list) else _read_only(value)
@@ -280,6 +291,11 @@ class Transport:
     def pack(self, sample: Sample) -> PackedSample:
         """Sample → PackedSample: an unchanged clip or condition keeps the bytes it arrived as; new ones are encoded
         (the clip with the transport codec, conditions with the shard's encoders)."""
+        meta = dataclasses.replace(sample, frames=None, conditions={}, scratch={})
+        if status_of(sample)[0] == REJECTED:  # staged as a manifest row only: its shape and names are all it needs
+            shape = None if sample.frames is None else tuple(int(n) for n in sample.frames.shape)
+            clip = None if shape is None else EncodedClip(UNSENT, shape, float(sample.fps), ())
+            return PackedSample(meta, clip, {name: (UNSENT, {}) for name in sample.conditions})
         clip = None
         if sample.frames is not None:
             clip = self._origin(sample) or self._encode_clip(sample.frames, sample.fps)
@@ -293,7 +309,6 @@ class Transport:
                 except BadInputError as exc:
                     raise BadInputError(f"sample {sample.key}: {exc}") from exc
             conditions[name] = done
-        meta = dataclasses.replace(sample, frames=None, conditions={}, scratch={})
         return PackedSample(meta, clip, conditions)
 
     def open(self, packed: PackedSample, lazy_frames: bool) -> Sample:
@@ -304,7 +319,7 @@ class Transport:
                                      signals=dict(m.signals))
         if packed.clip is not None:
             lazy = LazyFrames(packed.clip)
-            sample.frames = lazy if lazy_frames else lazy.full()
+            sample.frames = lazy if lazy_frames or packed.clip.codec == UNSENT else lazy.full()
             sample.scratch[_ORIGIN] = (sample.frames, packed.clip)
         sample.conditions = Conditions(packed.conditions, sample)
         return sample
