@@ -158,6 +158,8 @@ def test_lazy_frames_index_like_the_array(real_frames):
     assert np.array_equal(lazy[3], clip[3]) and np.array_equal(lazy[-1], clip[-1])
     assert np.array_equal(lazy[2:9:3, ..., 1], clip[2:9:3, ..., 1])
     assert np.array_equal(lazy[np.array([0, 5])], clip[[0, 5]]) and lazy.decoded == 6
+    every4 = np.arange(12) % 4 == 0
+    assert np.array_equal(lazy[every4], clip[every4]) and lazy.decoded == 7  # only frame 4 was new
     assert lazy.mean() == clip.mean() and np.array_equal(np.asarray(lazy), clip)  # anything else: the whole clip
     assert np.array_equal(lazy[..., 0], clip[..., 0]) and lazy.decoded == 12
 

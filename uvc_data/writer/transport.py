@@ -151,6 +151,7 @@ class LazyFrames:
         if self._all is None:
             if self.clip.codec == QOI:
                 self._all = _read_only(np.stack([self._frame(i) for i in range(self.shape[0])]))
+                self._frames = {}  # the whole clip now holds them
             else:
                 self._all = _read_only(decode_video(self.clip.blobs[0])[0])
                 self.decoded = self.shape[0]
@@ -177,7 +178,7 @@ class LazyFrames:
             idx = list(range(self.shape[0])[head])
         else:
             sel = np.asarray(head)
-            if sel.dtype == bool:
+            if sel.dtype == bool and sel.shape == self.shape[:1]:
                 idx = np.flatnonzero(sel).tolist()
             elif np.issubdtype(sel.dtype, np.integer) and sel.ndim == 1:
                 idx = [range(self.shape[0])[int(i)] for i in sel]
