@@ -21,7 +21,8 @@ from uvc_data.steps.base import Step, run_chain
 from uvc_data.writer.placement import check_gpu_placement
 from uvc_data.writer.transport import PackedSample, Transport
 
-# Envelope kinds. "input" enters the first stage; "sample" flows between stages; the rest are terminal for the
+# Envelope kinds. "input" enters the first stage; "sample" flows between stages (payload: a Sample, or with a
+# transport a transport.PackedSample — the sample as bytes); the rest are terminal for the
 # collector: "end" (the first stage finished an input: payload = number of samples it yielded), "staged" (payload =
 # the sample's manifest record), "dropped" (a later stage yielded nothing for it), "failed" (payload = failure record;
 # from the first stage it also carries "emitted", the samples yielded before the error, and lineage (emitted,)).
