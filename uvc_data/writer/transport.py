@@ -13,7 +13,7 @@ The clip (`TransportConfig.clip`):
   "lossless" (default)  one QOI image per frame: later stages see exactly the frames the first stage made, as with
                         the local executor; the writer encodes the shard's H.264 from them. Any frame decodes alone.
   "shard"               the shard's own H.264 member (the writer's crf, preset, threads), encoded once when the clip
-                        leaves the first stage: ~30–100× fewer bytes per hop than "lossless", but every later stage
+                        leaves the first stage: 10–75× fewer bytes per hop than "lossless", but every later stage
                         (captioner, annotators, task filters) sees the decoded shard clip — what a trainer reads —
                         instead of the frames before encoding (the first stage's own cheap filters still see those),
                         so conditions and signals differ slightly from a lossless build. Part of the build's
@@ -51,7 +51,7 @@ class TransportConfig:
     """How a sample's clip travels between stages (conditions always travel as the shard's members).
 
     clip="lossless": QOI per frame, later stages see the first stage's frames exactly (faithful default).
-    clip="shard": the shard's own H.264 bytes (lossy): ~30–60× fewer bytes per hop; later stages see the decoded
+    clip="shard": the shard's own H.264 bytes (lossy): 10–75× fewer bytes per hop; later stages see the decoded
     shard clip instead of the frames before encoding, so their conditions differ slightly from a lossless build.
     """
 
