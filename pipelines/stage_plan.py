@@ -9,6 +9,10 @@
   flow      RAFT                        ┘ or (min, max) autoscaling pool size               GPU
   the task-aware filters join the last stage (they read every annotator's signals).
 
+Between stages a sample travels as bytes on the Ray executor (uvc_data.writer.transport): the clip losslessly
+(or as the shard's H.264 with writer.transport.clip=shard), each condition as the shard's members, encoded by the
+stage that made it. The caption stage decodes only the frames its captioner samples.
+
 A model annotator gets a stage of its own when its model backend is configured (depth weights given, pose backend
 dwpose, flow backend raft); otherwise it runs with the CPU annotators, in the configured order. Annotators only work
 for the tasks still alive when a sample reaches them.
@@ -99,8 +103,9 @@ def make_stages(cfg) -> list[StageSpec]:
     groups: list[tuple[str, tuple[str, ...], StageResources]] = [("annotate", cpu, s.annotate)] if cpu or not own else []
     groups += [(n, (n,), getattr(s, n)) for n in own]
     specs = [StageSpec("split", partial(_split_steps, cfg), s.split.num_cpus, s.split.num_gpus, s.split.concurrency),
+             # the caption stage decodes only the frames its captioner samples (transport.LazyFrames)
              StageSpec("caption", partial(_caption_steps, cfg), s.caption.num_cpus, s.caption.num_gpus,
-                       s.caption.concurrency)]
+                       s.caption.concurrency, lazy_frames=True)]
     for i, (name, names, res) in enumerate(groups):
         last = i == len(groups) - 1
         specs.append(StageSpec(name, partial(_annotator_steps, cfg, names, last), res.num_cpus, res.num_gpus,

@@ -2,6 +2,11 @@
 
 Shapes: frames (T, H, W, 3) uint8 RGB at the working size; control videos the same; masks (T, H, W) uint8 with
 255 = generate (VACE mask video: white = generate); reference images (H, W, 3) uint8 already on a white canvas.
+
+Between stages of the Ray executor a Sample travels as bytes (uvc_data.writer.transport) and arrives with read-only
+frames and conditions that decode when read; in a stage declared `lazy_frames` its `frames` is a `LazyFrames`
+(indexable like the array, decoding only the frames it is indexed at). So steps never change the clip or a
+condition in place: they assign a new array.
 """
 from __future__ import annotations
 
@@ -46,11 +51,11 @@ class Provenance:
 @dataclass
 class Sample:
     key: str  # unique, filesystem- and WebDataset-safe (no dots)
-    frames: np.ndarray | None  # (T, H, W, 3) uint8
+    frames: np.ndarray | None  # (T, H, W, 3) uint8 (a transport.LazyFrames in a lazy_frames stage)
     fps: float
     provenance: Provenance
     prompt: str = ""
-    conditions: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)  # a mapping (transport.Conditions after a hop)
     tasks: list[str] = field(default_factory=list)  # tasks this sample serves, after filters
     rejected: dict[str, str] = field(default_factory=dict)  # task (or "clip") → why it was rejected
     signals: dict[str, float] = field(default_factory=dict)  # measurements (motion, blur, person, ...)

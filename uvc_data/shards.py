@@ -69,42 +69,76 @@ def derive_condition(name: str, frames: np.ndarray) -> np.ndarray:
     raise BadInputError(f"condition {name!r} cannot be derived from the clip (derivable: {list(DERIVED)})")
 
 
+EncodedCondition = tuple[str, dict[str, bytes]]  # (kind as the metadata names it, {member extension: bytes})
+
+
+def encode_condition(name: str, value: Any, frames: Any, fps: float, crf: int = 18, preset: str = "veryfast",
+                     threads: int = 0, lean: bool = False) -> EncodedCondition:
+    """One condition → (kind, {member extension: bytes}) exactly as a shard stores it. `frames` (the clip) is read
+    only to check whether a lean condition is derivable from it."""
+    if lean and name in DERIVED and np.array_equal(value, derive_condition(name, np.asarray(frames))):
+        return "derived", {}  # exactly what the reader will compute from the clip: not stored
+    if lean and name in MASK_KEYS:
+        return "bits", {f"{name}.bits": pack_mask_bits(np.asarray(value))}
+    if name in CONTROL_CONDITIONS:
+        return "video", {f"{name}.mp4": encode_video(np.asarray(value), fps, crf=crf, preset=preset, threads=threads)}
+    if name in MASK_KEYS:
+        return "mask", {f"{name}.mp4": encode_video(np.asarray(value), fps, crf=0, preset="ultrafast",
+                                                    threads=threads)}
+    if name == REF_IMAGES:
+        return f"images:{len(value)}", {f"ref{i}.png": encode_png(np.asarray(img)) for i, img in enumerate(value)}
+    raise BadInputError(f"unknown condition {name!r}; known: "
+                        f"{list(CONTROL_CONDITIONS) + list(MASK_KEYS) + [REF_IMAGES]}")
+
+
+def decode_condition(name: str, kind: str, members: dict[str, Any], shape: tuple[int, int, int],
+                     frames: Any = None) -> Any:
+    """encode_condition's (kind, members) → the condition's value; `shape` is the clip's (T, H, W), `frames` the
+    decoded clip (read only for a derived condition)."""
+    if kind == "video":
+        return decode_video(members[f"{name}.mp4"])[0]
+    if kind == "mask":
+        return decode_mask(members[f"{name}.mp4"])
+    if kind == "bits":
+        return unpack_mask_bits(members[f"{name}.bits"], shape)
+    if kind == "derived":
+        return derive_condition(name, np.asarray(frames))
+    if kind.startswith("images:"):
+        return [decode_png(members[f"ref{i}.png"]) for i in range(int(kind.split(":")[1]))]
+    raise BadInputError(f"condition {name!r} has kind {kind!r}, unknown to this toolkit's readers (upgrade it)")
+
+
 def sample_to_wds(sample: Sample, crf: int = 18, preset: str = "veryfast", threads: int = 0,
-                  lean: bool = False) -> dict[str, bytes | str]:
+                  lean: bool = False, encoded: dict[str, EncodedCondition] | None = None,
+                  clip_mp4: bytes | None = None) -> dict[str, bytes | str]:
     """Sample → {member extension: bytes}, ready for a tar writer (plus "__key__").
 
     `threads` is x264's thread count (0 = auto). x264's output depends on it: pass a fixed count for bytes that do
     not depend on the machine (the build writer does). `lean`: schema uvc-sample/2 (gray derived when read, masks as
-    1-bit packed members); False writes uvc-sample/1.
+    1-bit packed members); False writes uvc-sample/1. `encoded` (condition → encode_condition's result) and
+    `clip_mp4` are members already encoded with these same settings (by the stage that made them): used as they are.
     """
     if sample.frames is None:
         raise BadInputError(f"sample {sample.key}: no frames to write")
     if "." in sample.key:
         raise BadInputError(f"sample key {sample.key!r} contains a dot: WebDataset would split it")
     out: dict[str, bytes | str] = {"__key__": sample.key}
-    out["mp4"] = encode_video(sample.frames, sample.fps, crf=crf, preset=preset, threads=threads)
+    out["mp4"] = clip_mp4 if clip_mp4 is not None else encode_video(np.asarray(sample.frames), sample.fps, crf=crf,
+                                                                      preset=preset, threads=threads)
     out["txt"] = sample.prompt.encode("utf-8")
     kinds: dict[str, str] = {}
-    for name, value in sorted(sample.conditions.items()):
-        if lean and name in DERIVED and np.array_equal(value, derive_condition(name, sample.frames)):
-            kinds[name] = "derived"  # exactly what the reader will compute from the clip: not stored
-        elif lean and name in MASK_KEYS:
-            out[f"{name}.bits"] = pack_mask_bits(np.asarray(value))
-            kinds[name] = "bits"
-        elif name in CONTROL_CONDITIONS:
-            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=crf, preset=preset, threads=threads)
-            kinds[name] = "video"
-        elif name in MASK_KEYS:
-            out[f"{name}.mp4"] = encode_video(np.asarray(value), sample.fps, crf=0, preset="ultrafast",
-                                              threads=threads)
-            kinds[name] = "mask"
-        elif name == REF_IMAGES:
-            for i, img in enumerate(value):
-                out[f"ref{i}.png"] = encode_png(np.asarray(img))
-            kinds[name] = f"images:{len(value)}"
+    done = encoded or {}
+    for name in sorted(sample.conditions):
+        if name in done:
+            kind, members = done[name]
         else:
-            raise BadInputError(f"sample {sample.key}: unknown condition {name!r}; known: "
-                                f"{list(CONTROL_CONDITIONS) + list(MASK_KEYS) + [REF_IMAGES]}")
+            try:
+                kind, members = encode_condition(name, sample.conditions[name], sample.frames, sample.fps, crf,
+                                                 preset, threads, lean)
+            except BadInputError as exc:
+                raise BadInputError(f"sample {sample.key}: {exc}") from exc
+        out.update(members)
+        kinds[name] = kind
     h, w = sample.size
     meta = {
         "schema": LEAN_SCHEMA if lean else SCHEMA,
@@ -140,19 +174,10 @@ def sample_from_wds(item: dict[str, Any], decode: bool = True, conditions: bool 
     if decode_conditions:
         shape = (int(meta["num_frames"]), int(meta["height"]), int(meta["width"]))
         for name, kind in meta["conditions"].items():
-            if kind == "video":
-                conditions[name] = decode_video(item[f"{name}.mp4"])[0]
-            elif kind == "mask":
-                conditions[name] = decode_mask(item[f"{name}.mp4"])
-            elif kind == "bits":
-                conditions[name] = unpack_mask_bits(item[f"{name}.bits"], shape)
-            elif kind == "derived":
-                conditions[name] = derive_condition(name, frames)
-            elif kind.startswith("images:"):
-                conditions[name] = [decode_png(item[f"ref{i}.png"]) for i in range(int(kind.split(":")[1]))]
-            else:
-                raise BadInputError(f"shard sample {meta['key']!r}: condition {name!r} has kind {kind!r}, unknown "
-                                    f"to schema {meta['schema']!r} readers (upgrade the toolkit)")
+            try:
+                conditions[name] = decode_condition(name, kind, item, shape, frames)
+            except BadInputError as exc:
+                raise BadInputError(f"shard sample {meta['key']!r} (schema {meta['schema']!r}): {exc}") from exc
     return Sample(
         key=meta["key"],
         frames=frames,

@@ -1,12 +1,13 @@
 """Typed configs of the build writer (shards, encoding) and of the executor (local / Ray, resume policy)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uvc_data.configurable import neutral
 from typing import Literal
 
 from uvc_data.errors import ConfigError
+from uvc_data.writer.transport import TransportConfig
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -37,6 +38,9 @@ class WriterConfig:
     # dir, a local scratch dir under the system temp dir for a URL such as s3://). On a multi-node Ray cluster it
     # must be a folder every node mounts (the commit task of an input reads all of its staged samples).
     staging_dir: str | None = neutral("temporary files only", default=None)
+    # how a sample's clip travels between stages (uvc_data.writer.transport): "lossless" keeps the bytes of a build
+    # whatever the executor; "shard" (lossy, later stages see the decoded shard clip) changes them
+    transport: TransportConfig = field(default_factory=TransportConfig)
 
     def validate(self) -> None:
         if self.samples_per_shard < 1:

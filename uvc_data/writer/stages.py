@@ -19,8 +19,10 @@ from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample, VideoInput
 from uvc_data.steps.base import Step, run_chain
 from uvc_data.writer.placement import check_gpu_placement
+from uvc_data.writer.transport import PackedSample, Transport
 
-# Envelope kinds. "input" enters the first stage; "sample" flows between stages; the rest are terminal for the
+# Envelope kinds. "input" enters the first stage; "sample" flows between stages (payload: a Sample, or with a
+# transport a transport.PackedSample — the sample as bytes); the rest are terminal for the
 # collector: "end" (the first stage finished an input: payload = number of samples it yielded), "staged" (payload =
 # the sample's manifest record), "dropped" (a later stage yielded nothing for it), "failed" (payload = failure record;
 # from the first stage it also carries "emitted", the samples yielded before the error, and lineage (emitted,)).
@@ -32,7 +34,9 @@ class StageSpec:
     """A group of steps run by one worker kind. `factory` builds fresh steps inside each worker (models load there).
 
     num_gpus > 0 makes the Ray executor ask for GPUs for this stage's actors; 0 never asks. `concurrency` is a fixed
-    actor-pool size or (min, max) for an autoscaling pool.
+    actor-pool size or (min, max) for an autoscaling pool. `lazy_frames`: a sample that arrives as bytes (Ray) gets
+    its clip as a `transport.LazyFrames`, decoded frame by frame as the steps index it (the caption stage: only the
+    frames the captioner samples are decoded); otherwise the clip is decoded whole before the steps run.
     """
 
     name: str
@@ -40,6 +44,7 @@ class StageSpec:
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     concurrency: int | tuple[int, int] = 1
+    lazy_frames: bool = False
 
     def validate(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -90,27 +95,54 @@ def failure_record(stage: str, exc: BaseException) -> dict[str, Any]:
 
 
 class StageRunner:
-    """Runs one stage's steps on envelopes; the same code under the local loop and inside a Ray actor."""
+    """Runs one stage's steps on envelopes; the same code under the local loop and inside a Ray actor.
 
-    def __init__(self, spec: StageSpec, first: bool):
+    With a `transport` every sample leaves the stage packed (`transport.PackedSample`: bytes, no arrays) and packed
+    samples are opened on arrival; without one samples pass as objects (the local executor's default)."""
+
+    def __init__(self, spec: StageSpec, first: bool, transport: Transport | None = None):
         self.spec = spec
         self.first = first
+        self.transport = transport
+        self.transport_seconds = 0.0  # packing and opening, reported as the "<stage>/transport" step
         self.steps = list(spec.factory())
         for step in self.steps:
             step.setup()
         check_gpu_placement(spec.name, spec.num_gpus, self.steps)  # a GPU stage whose model landed on the CPU fails
 
     def _snapshot(self) -> list[tuple[Counter, float]]:
+        self._transport_before = self.transport_seconds
         return [(Counter(s.stats), s.seconds) for s in self.steps]
 
     def _step_seconds(self, before: list[tuple[Counter, float]]) -> dict[str, float]:
         """"stage/step" → seconds each step spent since `before` (lazy chains: a step's time excludes the steps
-        before it, which SampleStep times separately)."""
-        return {f"{self.spec.name}/{step.name}": step.seconds - s0
-                for step, (_, s0) in zip(self.steps, before) if step.seconds - s0 > 0}
+        before it, which SampleStep times separately), and "stage/transport" for packing and opening samples."""
+        out = {f"{self.spec.name}/{step.name}": step.seconds - s0
+               for step, (_, s0) in zip(self.steps, before) if step.seconds - s0 > 0}
+        if self.transport_seconds > self._transport_before:
+            out[f"{self.spec.name}/transport"] = self.transport_seconds - self._transport_before
+        return out
 
     def _cost(self, spent: float, before: list[tuple[Counter, float]]) -> tuple:
         return self.spec.name, spent, self._delta(before), self._step_seconds(before)
+
+    def _pack(self, sample: Sample) -> Sample | PackedSample:
+        if self.transport is None:
+            return sample
+        t0 = time.perf_counter()
+        packed = self.transport.pack(sample)
+        self.transport_seconds += time.perf_counter() - t0
+        return packed
+
+    def _open(self, payload: Sample | PackedSample) -> Sample:
+        if not isinstance(payload, PackedSample):
+            return payload
+        if self.transport is None:
+            raise ValueError(f"stage {self.spec.name} got a packed sample but has no transport to open it")
+        t0 = time.perf_counter()
+        sample = self.transport.open(payload, lazy_frames=self.spec.lazy_frames)
+        self.transport_seconds += time.perf_counter() - t0
+        return sample
 
     def _delta(self, before: list[tuple[Counter, float]]) -> dict[str, dict[str, int]]:
         out = {}
@@ -148,15 +180,22 @@ class StageRunner:
                 failure = failure_record(self.spec.name, exc) | {"emitted": n}  # the input's END, in effect
                 yield env.derive(FAILED, failure, lineage=(n,)).add_cost(*self._cost(spent, before))
                 return
+            try:
+                packed = self._pack(sample)
+            except Exception as exc:  # a clip that cannot be encoded fails its input, like a step raising
+                spent += time.perf_counter() - t0
+                failure = failure_record(self.spec.name, exc) | {"emitted": n}
+                yield env.derive(FAILED, failure, lineage=(n,)).add_cost(*self._cost(spent, before))
+                return
             spent += time.perf_counter() - t0
-            yield env.derive(SAMPLE, sample, lineage=(n,), weight=Fraction(1))
+            yield env.derive(SAMPLE, packed, lineage=(n,), weight=Fraction(1))
             n += 1
         yield env.derive(END, n).add_cost(*self._cost(spent, before))
 
     def _run_sample(self, env: Envelope) -> Iterator[Envelope]:
         before, t0 = self._snapshot(), time.perf_counter()
         try:
-            outs: list[Sample] = list(run_chain(self.steps, [env.payload]))
+            outs = [self._pack(s) for s in run_chain(self.steps, [self._open(env.payload)])]
         except Exception as exc:
             yield env.derive(FAILED, failure_record(self.spec.name, exc)).add_cost(
                 *self._cost(time.perf_counter() - t0, before))

@@ -11,13 +11,14 @@ from fractions import Fraction
 from typing import Any
 
 from uvc_data.sample import VideoInput
-from uvc_data.shards import sample_to_wds, write_tar
+from uvc_data.shards import write_tar
 from uvc_data.writer import atomic
 from uvc_data.writer.config import WriterConfig
 from uvc_data.writer.executors.guard import unfinished_failure
 from uvc_data.writer.layout import INPUTS, SHARDS, OutDir, StagingDir, shard_owner
 from uvc_data.writer.records import OK, sample_record, tar_bytes
 from uvc_data.writer.stages import DROPPED, END, FAILED, SAMPLE, STAGED, Envelope, failure_record
+from uvc_data.writer.transport import Transport, open_payload
 
 WRITE_STAGE = "write"
 MARKER_SCHEMA = "uvc-staged/1"
@@ -33,17 +34,17 @@ class StagingWriter:
     def __init__(self, staging_root: str, writer: WriterConfig):
         self.staging = StagingDir(staging_root)
         self.writer = writer
+        self.transport = Transport.for_writer(writer)  # the shard's encoders; members the stages encoded are reused
 
     def process(self, env: Envelope) -> Envelope:
         if env.kind != SAMPLE:
             return env
         t0 = time.perf_counter()
-        sample = env.payload
         try:
+            sample = open_payload(env.payload, self.transport)  # a packed sample: nothing decoded yet
             record = sample_record(sample)
             if record["status"] == OK:
-                item = sample_to_wds(sample, crf=self.writer.crf, preset=self.writer.preset,
-                                     threads=self.writer.encode_threads, lean=self.writer.lean)
+                item = self.transport.shard_item(sample)  # = sample_to_wds, reusing the members stages encoded
                 sizes = [len(v) for k, v in item.items() if k != "__key__"]
                 record["bytes"], record["tar_bytes"] = sum(sizes), tar_bytes(sizes)
                 record["part"] = part_name(env.lineage)

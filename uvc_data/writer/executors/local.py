@@ -9,6 +9,7 @@ from uvc_data.writer.config import WriterConfig
 from uvc_data.writer.executors import OutSpec, Sink, commit
 from uvc_data.writer.stages import Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
+from uvc_data.writer.transport import Transport
 
 
 def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
@@ -26,7 +27,9 @@ def run_local(todo: list[VideoInput], ready: list[VideoInput], stages: list[Stag
         commit(out, vi.source_id, writer)
     if not todo:
         return
-    runners = [StageRunner(spec, first=(i == 0)) for i, spec in enumerate(stages)]
+    # samples pass as objects; a lossy transport ("shard") changes what later stages see, so it is applied here too
+    transport = Transport.for_writer(writer) if writer.transport.clip != "lossless" else None
+    runners = [StageRunner(spec, first=(i == 0), transport=transport) for i, spec in enumerate(stages)]
     staging = StagingWriter(out.staging, writer)
 
     def stage_and_commit(env: Envelope) -> None:

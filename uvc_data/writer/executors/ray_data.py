@@ -2,8 +2,10 @@
 
 One operator per stage (an actor pool: steps and their models are built once per actor; GPUs requested only for
 stages with num_gpus > 0), then a task-based staging writer (serialisation is CPU work; Ray may fuse it with the
-last stage). Records are Envelope objects in a single column; the driver only receives small terminal envelopes.
-Once the collector says an input is staged, a Ray task commits it (writes its shard group, fragment and marker).
+last stage). Records are Envelope objects in a single column; samples travel in them as bytes (the clip losslessly
+or as the shard's H.264, conditions as the shard's members: uvc_data.writer.transport); the driver only receives
+small terminal envelopes. Once the collector says an input is staged, a Ray task commits it (writes its shard group,
+fragment and marker).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from uvc_data.writer.executors import OutSpec, Sink, commit
 from uvc_data.writer.executors.guard import AttemptGuard, Watchdog
 from uvc_data.writer.stages import INPUT, SAMPLE, Envelope, StageRunner, StageSpec
 from uvc_data.writer.staging import StagingWriter
+from uvc_data.writer.transport import Transport
 
 COLUMN = "item"
 
@@ -37,11 +40,12 @@ class StageActor:
     max_crashes times comes back as a failure instead of being retried forever, and a watchdog that stops the worker
     when the item works longer than timeout_s."""
 
-    def __init__(self, spec: StageSpec, first: bool, staging_root: str, cfg: ExecutorConfig):
+    def __init__(self, spec: StageSpec, first: bool, staging_root: str, cfg: ExecutorConfig, writer: WriterConfig):
         self.first = first
         self.guard = AttemptGuard(staging_root, spec.name, cfg.max_crashes)
         self.watchdog = Watchdog(self.guard, cfg.timeout_s) if cfg.timeout_s > 0 else None
-        self.runner = StageRunner(spec, first)
+        # samples leave each stage as bytes (transport.PackedSample), never as raw frames
+        self.runner = StageRunner(spec, first, transport=Transport.for_writer(writer))
 
     def _guarded(self, env: Envelope) -> Iterator[Envelope]:
         if env.kind not in (INPUT, SAMPLE):  # terminal envelopes pass through
@@ -199,7 +203,7 @@ def _stage(ray_data: Any, todo: list[VideoInput], stages: list[StageSpec], out: 
     # one input per block: a lost or retried block concerns that input alone
     ds = ray_data.from_items(items, override_num_blocks=len(items))
     for i, spec in enumerate(stages):
-        ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out.staging, cfg), batch_size=1,
+        ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out.staging, cfg, writer), batch_size=1,
                             batch_format="numpy", compute=_compute(ray_data, spec), **operator_args(spec, cfg))
     ds = ds.map_batches(stage_to_disk, fn_kwargs={"staging_root": out.staging, "writer": writer}, batch_size=1,
                         batch_format="numpy", num_cpus=1, max_retries=cfg.max_crashes + 1)
