@@ -6,32 +6,9 @@ import pytest
 def tiny_vlm_dir(tmp_path_factory):
     """A tiny LLaVA (CLIP vision + Llama text) with its processor and a tokenizer built in code, saved to disk:
     loaded back through the captioner's real AutoProcessor / AutoModelForImageTextToText path."""
-    from tokenizers import Tokenizer, models
-    from transformers import LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerFast
-    from transformers.models.clip import CLIPImageProcessorPil
+    from tests.captions.tiny_models import save_tiny_llava
 
-    words = ["<unk>"] + [chr(c) for c in range(32, 127)]
-    tok = Tokenizer(models.BPE(vocab={w: i for i, w in enumerate(words)}, merges=[], unk_token="<unk>"))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<unk>", pad_token="<unk>")
-    tokenizer.add_special_tokens({"additional_special_tokens": ["<image>"]})
-    template = ("{% for m in messages %}{{ m['role'] }}: {% for c in m['content'] %}{% if c['type'] == 'image' %}<image>"
-                "{% else %}{{ c['text'] }}{% endif %}{% endfor %}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
-    processor = LlavaProcessor(image_processor=CLIPImageProcessorPil(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}),
-                               tokenizer=tokenizer, chat_template=template, patch_size=14,
-                               vision_feature_select_strategy="default", num_additional_image_tokens=1)
-    cfg = LlavaConfig(
-        vision_config=dict(model_type="clip_vision_model", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                           num_attention_heads=2, image_size=28, patch_size=14),
-        text_config=dict(model_type="llama", vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_layer=-1)
-    import torch
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_vlm")
-    LlavaForConditionalGeneration(cfg).save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
+    return save_tiny_llava(tmp_path_factory.mktemp("tiny_vlm"))
 
 
 @pytest.fixture
@@ -41,25 +18,12 @@ def clip_frames():
 
 
 @pytest.fixture(scope="session")
-def sharp_vlm_dir(tiny_vlm_dir, tmp_path_factory):
-    """The tiny LLaVA with its matrices ×20: at the default init (std 0.02) a 16-wide model answers the same whatever
-    the clip; sharpened, its greedy caption depends on the frames, so comparing captions can fail."""
-    import shutil
+def sharp_vlm_dir(tmp_path_factory):
+    """The tiny LLaVA with its matrices ×20 (tiny_models.save_tiny_llava): its greedy caption depends on the frames,
+    so comparing captions can fail."""
+    from tests.captions.tiny_models import save_tiny_llava
 
-    import torch
-    from transformers import LlavaForConditionalGeneration
-
-    path = tmp_path_factory.mktemp("sharp_vlm")
-    model = LlavaForConditionalGeneration.from_pretrained(tiny_vlm_dir)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.ndim == 2 and "embed" not in name:
-                p.mul_(20.0)
-    model.save_pretrained(path)
-    for f in tiny_vlm_dir.iterdir():
-        if not (path / f.name).exists():
-            shutil.copy(f, path / f.name)
-    return path
+    return save_tiny_llava(tmp_path_factory.mktemp("sharp_vlm"), scale=20.0)
 
 
 QWEN_SPECIALS = ["<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
