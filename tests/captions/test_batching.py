@@ -26,12 +26,14 @@ class CountingGenerate:
     """Wraps the real model.generate and records the batch size of each call."""
 
     def __init__(self, model):
-        self.real, self.batches = model.generate, []
+        self.real, self.batches, self.new_tokens = model.generate, [], []
         model.generate = self
 
     def __call__(self, **kwargs):
         self.batches.append(int(kwargs["input_ids"].shape[0]))
-        return self.real(**kwargs)
+        out = self.real(**kwargs)
+        self.new_tokens.append(int(out.shape[1] - kwargs["input_ids"].shape[1]))
+        return out
 
 
 @pytest.fixture
@@ -55,6 +57,25 @@ def test_a_batch_of_three_is_one_left_padded_generate_with_the_captions_of_three
     assert gen.batches == [3, 1, 1, 1]
     assert batched == singles and all(batched)
     assert len(set(batched)) > 1  # different clips, different captions: the comparison can fail
+
+
+def test_a_row_that_ends_early_is_cut_at_its_end_of_sequence(tmp_path):
+    """A finished row of a batch is padded until the longest is done; this model's EOS (Llama's default id 2) is a
+    printable character to its tokenizer, so decoding would not skip the padding: the caption is cut at EOS."""
+    from tests.captions.tiny_models import save_tiny_llava
+
+    path = save_tiny_llava(tmp_path / "m", hidden=64, layers=2, image=56, scale=3.0)
+    cap = build_captioner(CaptionConfig(backend="transformers", model_path=str(path), max_new_tokens=16,
+                                        device="cpu", dtype="float32"))
+    cap.setup()
+    rng = np.random.default_rng(0)
+    clips = [CaptionRequest(rng.integers(0, 256, (int(rng.integers(32, 65)), 96, 128, 3), dtype=np.uint8), 16.0,
+                            CaptionContext(f"{i}.mp4", 0, 2)) for i in range(4)]
+    gen = CountingGenerate(cap.model)
+    batched = cap.caption_batch(clips)
+    singles = [cap.caption_batch([c])[0] for c in clips]
+    assert min(gen.new_tokens[1:]) < 16 == gen.new_tokens[0]  # some clip ended early, the batch ran on
+    assert batched == singles
 
 
 def _sample(i: int, frames: np.ndarray) -> Sample:

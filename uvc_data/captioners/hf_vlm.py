@@ -88,8 +88,15 @@ class TransformersCaptioner(Captioner):
         inputs = self.inputs(shown).to(self.device)
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=c.max_new_tokens, do_sample=False)
-        new = out[:, inputs["input_ids"].shape[1]:]
-        return self.processor.batch_decode(new, skip_special_tokens=True)
+        return self.processor.batch_decode(self._until_eos(out[:, inputs["input_ids"].shape[1]:].tolist()),
+                                           skip_special_tokens=True)
+
+    def _until_eos(self, rows: list[list[int]]) -> list[list[int]]:
+        """Each row cut at its first end-of-sequence token: in a batch, `generate` fills a finished row with padding
+        until the longest is done (and a model's EOS need not be a special token that decoding would skip)."""
+        eos = self.model.generation_config.eos_token_id
+        stop = {eos} if isinstance(eos, int) else set(eos or ())
+        return [row[:next((i for i, t in enumerate(row) if t in stop), len(row))] for row in rows]
 
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
         return self.caption_batch([CaptionRequest(frames, fps, context)])[0]
