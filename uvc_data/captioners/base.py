@@ -46,7 +46,7 @@ class CaptionConfig:
     # clips per captioner call: one padded `generate` (transformers), one `LLM.generate` (vllm), up to `concurrency`
     # requests in flight (openai). The caption stage hands the step this many clips at a time (local and Ray).
     batch_size: int = 4
-    concurrency: int = neutral("requests in flight change the speed, not the answers", default=4)  # openai backend
+    concurrency: int = neutral("how many requests are in flight, not what is asked", default=4)  # openai backend
     # transformers and vllm backends: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
     model_path: str | None = None
     device: str = "auto"  # auto: cuda when available, else cpu
