@@ -13,10 +13,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from uvc_data.captioners import CaptionStep
 from uvc_data.configurable import to_dict
 from uvc_data.errors import ConfigError
+from uvc_data.sample import Sample
 from uvc_data.shards import iter_samples
 from uvc_data.writer import atomic
 
@@ -48,11 +50,15 @@ def recaption(out_dir: str | Path, cfg) -> RecaptionSummary:
     step = CaptionStep(cfg.caption)
     fp = caption_fingerprint(cfg.caption)
     rows = []
-    for sample in iter_samples(shards, conditions=False):
-        sample.rejected = {}
-        if not sample.tasks:
-            sample.tasks = ["t2v"]  # a kept sample always gets a caption judged
-        sample = step.process(sample)
+
+    def judged() -> Iterator[Sample]:
+        for sample in iter_samples(shards, conditions=False):
+            sample.rejected = {}
+            if not sample.tasks:
+                sample.tasks = ["t2v"]  # a kept sample always gets a caption judged
+            yield sample
+
+    for sample in step.run(judged()):  # caption.batch_size clips per captioner call
         reason = sample.rejected.get("clip")
         rows.append({"key": sample.key, "prompt": None if reason else sample.prompt,
                      "caption_words": int(sample.signals.get("caption_words", 0)), "reject_reason": reason,

@@ -2,7 +2,8 @@
 
   split     DecodeSplit → AssignTasks → cheap clip filters                                  CPU
   caption   captioner → optional LLM judge (before any annotator: a clip without a usable   GPU with a local VLM
-            caption, or whose tasks the judge removed, costs no condition)
+            caption, or whose tasks the judge removed, costs no condition); caption.batch_size
+            clips per call
   annotate  the CPU annotators (gray, scribble, masks, references; offline pose/flow)       CPU
   depth     Depth Anything              ┐ one stage per model, each its own Ray actor pool   GPU
   pose      DWPose (onnxruntime)        │ with (fractional) num_gpus, num_cpus and a fixed   GPU
@@ -105,7 +106,7 @@ def make_stages(cfg) -> list[StageSpec]:
     specs = [StageSpec("split", partial(_split_steps, cfg), s.split.num_cpus, s.split.num_gpus, s.split.concurrency),
              # the caption stage decodes only the frames its captioner samples (transport.LazyFrames)
              StageSpec("caption", partial(_caption_steps, cfg), s.caption.num_cpus, s.caption.num_gpus,
-                       s.caption.concurrency, lazy_frames=True)]
+                       s.caption.concurrency, lazy_frames=True, batch_size=cfg.caption.batch_size)]
     for i, (name, names, res) in enumerate(groups):
         last = i == len(groups) - 1
         specs.append(StageSpec(name, partial(_annotator_steps, cfg, names, last), res.num_cpus, res.num_gpus,

@@ -103,3 +103,13 @@ def test_build_records_an_endpoint_outage_as_failed_and_retry_failed_redoes_it(e
     assert main(args + ["--retry-failed"]) == 0
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["failed"] == 0 and stats["samples"] >= 1 and stats["rejected"] == 0
+
+
+def test_requests_in_flight_are_each_retried(endpoint, clip_frames):
+    from uvc_data.captioners.base import CaptionRequest
+
+    Flaky.script = [429, 503]  # the first two answers, whichever requests they go to
+    cfg = CaptionConfig(backend="openai", endpoint=endpoint, model="qwen", max_frames=2, retries=3,
+                        retry_backoff_s=0.01, concurrency=3)
+    texts = build_captioner(cfg).caption_batch([CaptionRequest(clip_frames, 16.0, CaptionContext("x.mp4", 0, 2))] * 3)
+    assert texts == ["A man talks on a phone in a car."] * 3 and sorted(Flaky.seen) == [200, 200, 200, 429, 503]

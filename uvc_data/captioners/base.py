@@ -1,4 +1,4 @@
-"""The Captioner interface, its config, frame sampling, caption cleaning, and the pipeline step."""
+"""The Captioner interface (batched: several clips per call), its config, caption cleaning, and the pipeline step."""
 from __future__ import annotations
 
 import logging
@@ -9,9 +9,11 @@ from typing import Literal
 
 import numpy as np
 
+from uvc_data.captioners.frames import sample_frames  # noqa: F401  (re-exported: the frame picking lives there)
+from uvc_data.configurable import neutral
 from uvc_data.errors import ConfigError, UnknownNameError, is_infrastructure
 from uvc_data.sample import Sample
-from uvc_data.steps.base import SampleStep
+from uvc_data.steps.base import BatchSampleStep
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,17 @@ DEFAULT_PROMPT = (
 
 
 @dataclass
+class VLLMOptions:
+    """The `vllm` backend's engine (vllm.LLM built once per worker from caption.model_path)."""
+
+    gpu_memory_utilization: float = 0.9
+    max_model_len: int | None = None  # None: the model's own
+    tensor_parallel_size: int = 1
+
+
+@dataclass
 class CaptionConfig:
-    backend: Literal["sidecar", "transformers", "openai"] = "sidecar"
+    backend: Literal["sidecar", "transformers", "openai", "vllm"] = "sidecar"
     prompt: str = DEFAULT_PROMPT
     # frames shown to the model: sampled at `sample_fps` (Cosmos-Curate uses 2 fps windows), at most `max_frames`,
     # downscaled so that width × height ≤ max_pixels
@@ -32,7 +43,11 @@ class CaptionConfig:
     max_pixels: int = 640 * 360
     min_words: int = 3  # a shorter caption is an empty/fragmentary one: the clip is rejected with that reason
     max_new_tokens: int = 128
-    # transformers backend: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
+    # clips per captioner call: one padded `generate` (transformers), one `LLM.generate` (vllm), up to `concurrency`
+    # requests in flight (openai). The caption stage hands the step this many clips at a time (local and Ray).
+    batch_size: int = 4
+    concurrency: int = neutral("how many requests are in flight, not what is asked", default=4)  # openai backend
+    # transformers and vllm backends: a local directory with the model and its processor (Qwen2.5-VL, Qwen3-VL, InternVL, ...)
     model_path: str | None = None
     device: str = "auto"  # auto: cuda when available, else cpu
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto: bfloat16 on CUDA, float32 on CPU
@@ -44,18 +59,22 @@ class CaptionConfig:
     timeout_s: float = 120.0
     retries: int = 4  # 429 / 5xx / connection errors: attempts after the first (uvc_data.http)
     retry_backoff_s: float = 1.0  # first wait, doubling (a server's Retry-After wins)
+    vllm: VLLMOptions = field(default_factory=VLLMOptions)
     # sidecar backend: where to look, relative to each input (see docs/captions.md)
     sidecar_names: list[str] = field(default_factory=lambda: ["{stem}.txt", "{stem}.captions.json", "captions.jsonl"])
 
     def validate(self) -> None:
-        if self.backend == "transformers" and not self.model_path:
-            raise ConfigError("caption.model_path", "the transformers captioner needs a local model directory")
+        if self.backend in ("transformers", "vllm") and not self.model_path:
+            raise ConfigError("caption.model_path", f"the {self.backend} captioner needs a local model directory")
         if self.backend == "openai" and not (self.endpoint and self.model):
             raise ConfigError("caption.endpoint", "the openai captioner needs `endpoint` (base URL) and `model`")
         if self.endpoint_input not in ("video", "images"):
             raise ConfigError("caption.endpoint_input", f"{self.endpoint_input!r} is not one of video, images")
         if self.sample_fps <= 0 or self.max_frames < 1:
             raise ConfigError("caption.sample_fps", "sample_fps must be > 0 and max_frames ≥ 1")
+        if self.batch_size < 1 or self.concurrency < 1:
+            raise ConfigError("caption.batch_size", f"batch_size ({self.batch_size}) and concurrency "
+                                                    f"({self.concurrency}) must be ≥ 1")
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,15 @@ class CaptionContext:
     source: str
     start_s: float
     end_s: float
+
+
+@dataclass(frozen=True)
+class CaptionRequest:
+    """One clip to caption: its frames (T, H, W, 3) uint8 at `fps`, and where it comes from."""
+
+    frames: np.ndarray
+    fps: float
+    context: CaptionContext
 
 
 class Captioner(ABC):
@@ -84,21 +112,10 @@ class Captioner(ABC):
     def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
         """frames (T, H, W, 3) uint8 → caption (may be empty when the backend has none)."""
 
-
-def sample_frames(frames: np.ndarray, fps: float, sample_fps: float, max_frames: int, max_pixels: int) -> np.ndarray:
-    """Pick frames at `sample_fps` (evenly, at most `max_frames`) and downscale to ≤ max_pixels. (T', H', W', 3)."""
-    import cv2
-
-    n = frames.shape[0]
-    want = int(min(max_frames, max(1, round(n / max(fps, 1e-6) * sample_fps))))
-    idx = np.unique(np.linspace(0, n - 1, want).round().astype(int))
-    picked = frames[idx]
-    h, w = picked.shape[1:3]
-    scale = min(1.0, (max_pixels / float(h * w)) ** 0.5)
-    if scale < 1.0:
-        nh, nw = max(2, int(h * scale) // 2 * 2), max(2, int(w * scale) // 2 * 2)
-        picked = np.stack([cv2.resize(f, (nw, nh), interpolation=cv2.INTER_AREA) for f in picked])
-    return picked
+    def caption_batch(self, requests: list[CaptionRequest]) -> list[str]:
+        """One caption per request, in order. Backends with a batched model override this (one call for all);
+        the default asks `caption` for each."""
+        return [self.caption(r.frames, r.fps, r.context) for r in requests]
 
 
 _LEADS = re.compile(r"^(the|this) (video|clip|footage) (shows|depicts|features|captures)\s+", re.IGNORECASE)
@@ -116,11 +133,13 @@ def build_captioner(cfg: CaptionConfig) -> Captioner:
     from uvc_data.captioners.hf_vlm import TransformersCaptioner
     from uvc_data.captioners.openai_compat import OpenAICaptioner
     from uvc_data.captioners.sidecar import SidecarCaptioner
+    from uvc_data.captioners.vllm_engine import VLLMCaptioner
 
     backends: dict[str, type[Captioner]] = {
         "sidecar": SidecarCaptioner,
         "transformers": TransformersCaptioner,
         "openai": OpenAICaptioner,
+        "vllm": VLLMCaptioner,
     }
     if cfg.backend not in backends:
         raise ConfigError("caption.backend", str(UnknownNameError("captioner", cfg.backend, list(backends))))
@@ -128,14 +147,17 @@ def build_captioner(cfg: CaptionConfig) -> Captioner:
     return backends[cfg.backend](cfg)
 
 
-class CaptionStep(SampleStep):
+class CaptionStep(BatchSampleStep):
     """Sets `sample.prompt`; an empty or fragmentary caption rejects the clip with the reason recorded. A failure
-    of the machinery (uvc_data.errors.is_infrastructure) fails the input instead (`--retry-failed` redoes it)."""
+    of the machinery (uvc_data.errors.is_infrastructure) fails the input instead (`--retry-failed` redoes it).
+
+    Clips come `caption.batch_size` at a time (one captioner call for all). When a batched call fails on content
+    (not infrastructure), each clip of the batch is asked again alone, so only the clip at fault is rejected."""
 
     name = "caption"
 
     def __init__(self, cfg: CaptionConfig, captioner: Captioner | None = None):
-        super().__init__()
+        super().__init__(batch_size=cfg.batch_size)
         self.cfg = cfg
         self.captioner = captioner or build_captioner(cfg)
         self._ready = False
@@ -148,20 +170,41 @@ class CaptionStep(SampleStep):
     def devices(self) -> dict[str, str]:
         return self.captioner.devices()
 
-    def process(self, sample: Sample) -> Sample:
-        if not sample.tasks or sample.frames is None:
-            return sample
-        self.setup()
+    @staticmethod
+    def _request(sample: Sample) -> CaptionRequest:
         p = sample.provenance
+        return CaptionRequest(sample.frames, sample.fps, CaptionContext(p.source, p.start_s, p.end_s))
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample | None]:
+        todo = [s for s in samples if s.tasks and s.frames is not None]
+        if not todo:
+            return list(samples)
+        self.setup()
         try:
-            text = clean_caption(self.captioner.caption(sample.frames, sample.fps, CaptionContext(p.source, p.start_s, p.end_s)))
+            texts: list[str | Exception] = list(self.captioner.caption_batch([self._request(s) for s in todo]))
         except Exception as exc:  # one clip's failure never stops the run
             if is_infrastructure(exc):
-                raise  # endpoint down after its retries, CUDA out of memory, ...: fail the input, not the clip
-            log.warning("caption failed for %s: %s", sample.key, exc)
+                raise  # endpoint down after its retries, CUDA out of memory, ...: fail the inputs, not the clips
+            texts = [exc] if len(todo) == 1 else [self._alone(s) for s in todo]
+        for sample, text in zip(todo, texts, strict=True):
+            self._verdict(sample, text)
+        return list(samples)
+
+    def _alone(self, sample: Sample) -> str | Exception:
+        try:
+            return self.captioner.caption_batch([self._request(sample)])[0]
+        except Exception as exc:
+            return exc
+
+    def _verdict(self, sample: Sample, text: str | Exception) -> None:
+        if isinstance(text, Exception):
+            if is_infrastructure(text):
+                raise text
+            log.warning("caption failed for %s: %s", sample.key, text)
             self.stats["error"] += 1
-            sample.reject("clip", f"caption error: {type(exc).__name__}: {exc}")
-            return sample
+            sample.reject("clip", f"caption error: {type(text).__name__}: {text}")
+            return
+        text = clean_caption(text)
         sample.prompt = text
         words = len(text.split())
         sample.signals["caption_words"] = float(words)
@@ -170,4 +213,3 @@ class CaptionStep(SampleStep):
             sample.reject("clip", f"caption empty or fragmentary ({words} words < caption.min_words={self.cfg.min_words})")
         else:
             self.stats["captioned"] += 1
-        return sample

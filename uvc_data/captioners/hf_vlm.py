@@ -3,7 +3,12 @@ or any AutoModelForImageTextToText whose AutoProcessor loads.
 
 The clip goes in as a video when the processor has a video processor (Qwen-VL, InternVL on a machine with torchvision),
 otherwise as its sampled frames, each an image. Frames are sampled and resized here (sample_fps, max_frames,
-max_pixels) and the processor does the model-specific rest, so qwen-vl-utils is not needed.
+max_pixels) and the processor does the model-specific rest, so qwen-vl-utils is not needed. A video goes with its
+VideoMetadata (the clip's real fps and frame count, the indices of the frames shown) and `do_sample_frames=False`:
+the processor keeps exactly the frames given (no re-sampling at an assumed 24 fps) and time-stamps them at their
+real times (Qwen3-VL's "<t seconds>" prompts, Qwen2.5-VL's seconds per temporal patch).
+
+Batched: `caption_batch` runs ONE `generate` for all clips, prompts padded on the left, greedy decoding.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from uvc_data.annotators.weights import auto_dtype, resolve_device
-from uvc_data.captioners.base import CaptionContext, Captioner, sample_frames
+from uvc_data.captioners.base import CaptionContext, Captioner, CaptionRequest
+from uvc_data.captioners.frames import ShownClip, pick_frames
 from uvc_data.errors import MissingDependencyError, MissingWeightsError
 from uvc_data.imports import available, require
 
@@ -52,28 +58,45 @@ class TransformersCaptioner(Captioner):
         dtype = auto_dtype(torch, self.cfg.dtype, self.device)
         self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype).to(self.device).eval()
         self.video_mode = getattr(self.processor, "video_processor", None) is not None
+        self.processor.tokenizer.padding_side = "left"  # batched generate continues every prompt from its end
         log.info("captioner %s loaded (%s input)", path, "video" if self.video_mode else "frames as images")
 
-    def _inputs(self, frames: np.ndarray, fps: float):
+    def _prompt(self, content: list[dict]) -> str:
+        content = content + [{"type": "text", "text": self.cfg.prompt}]
+        return self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True,
+                                                  tokenize=False)
+
+    def inputs(self, shown: list[ShownClip]):
+        """The processor's batch for these clips (what `generate` gets): one prompt per clip, left-padded."""
         from PIL import Image
 
-        c = self.cfg
-        picked = sample_frames(frames, fps, c.sample_fps, c.max_frames, c.max_pixels)
         if self.video_mode:
-            content = [{"type": "video"}, {"type": "text", "text": c.prompt}]
-            text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
-            return self.processor(text=[text], videos=[picked], return_tensors="pt")
-        images = [Image.fromarray(f) for f in picked]
-        content = [{"type": "image"} for _ in images] + [{"type": "text", "text": c.prompt}]
-        text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
-        return self.processor(text=[text], images=images, return_tensors="pt")
+            text = self._prompt([{"type": "video"}])
+            return self.processor(text=[text] * len(shown), videos=[s.frames for s in shown],
+                                  video_metadata=[s.video_metadata() for s in shown], do_sample_frames=False,
+                                  padding=True, return_tensors="pt")
+        texts = [self._prompt([{"type": "image"} for _ in s.frames]) for s in shown]
+        images = [Image.fromarray(f) for s in shown for f in s.frames]
+        return self.processor(text=texts, images=images, padding=True, return_tensors="pt")
 
-    def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
+    def caption_batch(self, requests: list[CaptionRequest]) -> list[str]:
         import torch
 
         self.setup()
-        inputs = self._inputs(frames, fps).to(self.device)
+        c = self.cfg
+        shown = [pick_frames(r.frames, r.fps, c.sample_fps, c.max_frames, c.max_pixels) for r in requests]
+        inputs = self.inputs(shown).to(self.device)
         with torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=self.cfg.max_new_tokens, do_sample=False)
-        new = out[:, inputs["input_ids"].shape[1]:]
-        return self.processor.batch_decode(new, skip_special_tokens=True)[0]
+            out = self.model.generate(**inputs, max_new_tokens=c.max_new_tokens, do_sample=False)
+        return self.processor.batch_decode(self._until_eos(out[:, inputs["input_ids"].shape[1]:].tolist()),
+                                           skip_special_tokens=True)
+
+    def _until_eos(self, rows: list[list[int]]) -> list[list[int]]:
+        """Each row cut at its first end-of-sequence token: in a batch, `generate` fills a finished row with padding
+        until the longest is done (and a model's EOS need not be a special token that decoding would skip)."""
+        eos = self.model.generation_config.eos_token_id
+        stop = {eos} if isinstance(eos, int) else set(eos or ())
+        return [row[:next((i for i, t in enumerate(row) if t in stop), len(row))] for row in rows]
+
+    def caption(self, frames: np.ndarray, fps: float, context: CaptionContext) -> str:
+        return self.caption_batch([CaptionRequest(frames, fps, context)])[0]

@@ -13,11 +13,11 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from uvc_data.errors import ConfigError
+from uvc_data.errors import ConfigError, is_infrastructure
 from uvc_data.sample import Sample, VideoInput
-from uvc_data.steps.base import Step, run_chain
+from uvc_data.steps.base import Step, run_chain, run_chain_batch
 from uvc_data.writer.placement import check_gpu_placement
 from uvc_data.writer.transport import PackedSample, Transport
 
@@ -37,6 +37,8 @@ class StageSpec:
     actor-pool size or (min, max) for an autoscaling pool. `lazy_frames`: a sample that arrives as bytes (Ray) gets
     its clip as a `transport.LazyFrames`, decoded frame by frame as the steps index it (the caption stage: only the
     frames the captioner samples are decoded); otherwise the clip is decoded whole before the steps run.
+    `batch_size` (later stages only): samples handed to the steps together (StageRunner.process_batch), e.g. clips
+    per captioning call.
     """
 
     name: str
@@ -45,6 +47,7 @@ class StageSpec:
     num_gpus: float = 0.0
     concurrency: int | tuple[int, int] = 1
     lazy_frames: bool = False
+    batch_size: int = 1
 
     def validate(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -54,6 +57,8 @@ class StageSpec:
         sizes = (self.concurrency,) if isinstance(self.concurrency, int) else tuple(self.concurrency)
         if len(sizes) not in (1, 2) or min(sizes) < 1 or sizes[0] > sizes[-1]:
             raise ConfigError(f"stage {self.name}.concurrency", f"{self.concurrency!r}: give n >= 1 or (min, max)")
+        if self.batch_size < 1:
+            raise ConfigError(f"stage {self.name}.batch_size", f"{self.batch_size}: must be >= 1")
 
 
 @dataclass
@@ -192,6 +197,55 @@ class StageRunner:
             n += 1
         yield env.derive(END, n).add_cost(*self._cost(spent, before))
 
+    def stream(self, envs: Iterable[Envelope]) -> Iterator[Envelope]:
+        """`process` over a stream, sample envelopes gathered `spec.batch_size` at a time (process_batch); other
+        envelopes pass on at once. With batch_size 1 it is `process` on each, in order."""
+        batch: list[Envelope] = []
+        for env in envs:
+            if env.kind == SAMPLE and not self.first and self.spec.batch_size > 1:
+                batch.append(env)
+                if len(batch) == self.spec.batch_size:
+                    yield from self.process_batch(batch)
+                    batch = []
+            else:
+                yield from self.process(env)
+        if batch:
+            yield from self.process_batch(batch)
+
+    def process_batch(self, envs: list[Envelope]) -> Iterator[Envelope]:
+        """Several envelopes at once: their samples go through the steps together (run_chain_batch). The batch's
+        time is shared evenly, its counters travel with the first. A failure of the machinery fails every input of
+        the batch; any other failure runs each sample again alone, so it lands on its own input only."""
+        samples = [e for e in envs if e.kind == SAMPLE and not self.first]
+        for env in envs:
+            if env.kind != SAMPLE or self.first:
+                yield from self.process(env)
+        if len(samples) <= 1:
+            for env in samples:
+                yield from self._run_sample(env)
+            return
+        before, t0 = self._snapshot(), time.perf_counter()
+        try:
+            opened = [self._open(e.payload) for e in samples]  # packed samples (Ray) are opened on arrival
+            groups = [[self._pack(s) for s in outs] for outs in run_chain_batch(self.steps, opened)]
+        except Exception as exc:
+            if not is_infrastructure(exc):
+                for env in samples:
+                    yield from self._run_sample(env)
+                return
+            name, spent, delta, step_s = self._cost(time.perf_counter() - t0, before)
+            for i, env in enumerate(samples):
+                yield env.derive(FAILED, failure_record(self.spec.name, exc)).add_cost(
+                    *self._share(name, spent, delta, step_s, i, len(samples)))
+            return
+        name, spent, delta, step_s = self._cost(time.perf_counter() - t0, before)
+        for i, (env, outs) in enumerate(zip(samples, groups)):
+            yield from self._emit(env, outs, self._share(name, spent, delta, step_s, i, len(samples)))
+
+    @staticmethod
+    def _share(name: str, spent: float, delta: dict, step_s: dict[str, float], i: int, n: int) -> tuple:
+        return name, spent / n, delta if i == 0 else {}, {k: v / n for k, v in step_s.items()}
+
     def _run_sample(self, env: Envelope) -> Iterator[Envelope]:
         before, t0 = self._snapshot(), time.perf_counter()
         try:
@@ -200,7 +254,9 @@ class StageRunner:
             yield env.derive(FAILED, failure_record(self.spec.name, exc)).add_cost(
                 *self._cost(time.perf_counter() - t0, before))
             return
-        cost = self._cost(time.perf_counter() - t0, before)
+        yield from self._emit(env, outs, self._cost(time.perf_counter() - t0, before))
+
+    def _emit(self, env: Envelope, outs: list[Sample | PackedSample], cost: tuple) -> Iterator[Envelope]:
         if not outs:
             yield env.derive(DROPPED, None).add_cost(*cost)
             return

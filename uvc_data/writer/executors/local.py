@@ -1,7 +1,8 @@
-"""The local executor: every stage in this process; each input's samples stream through all stages one by one."""
+"""The local executor: every stage in this process; each input's samples stream through all stages one by one
+(depth-first). A stage with batch_size > 1 gathers that many samples, across inputs, before running them together."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from uvc_data.sample import VideoInput
 from uvc_data.writer.background import OrderedWorker
@@ -12,13 +13,13 @@ from uvc_data.writer.staging import StagingWriter
 from uvc_data.writer.transport import Transport
 
 
-def _through(runners: list[StageRunner], env: Envelope) -> Iterator[Envelope]:
-    """Depth-first: a sample reaches the last stage before the first stage makes the next one."""
-    if not runners:
-        yield env
-        return
-    for out in runners[0].process(env):
-        yield from _through(runners[1:], out)
+def _through(runners: list[StageRunner], envs: Iterable[Envelope]) -> Iterator[Envelope]:
+    """Lazily chained: a sample reaches the last stage before the first stage makes the next one (batching stages
+    hold up to their batch_size samples)."""
+    stream: Iterable[Envelope] = envs
+    for runner in runners:
+        stream = runner.stream(stream)
+    yield from stream
 
 
 def run_local(todo: list[VideoInput], ready: list[VideoInput], stages: list[StageSpec], out: OutSpec,
@@ -39,6 +40,5 @@ def run_local(todo: list[VideoInput], ready: list[VideoInput], stages: list[Stag
     # staging (x264 encoding) and commits run on one background thread, in order, overlapping with the next
     # sample's stages
     with OrderedWorker(stage_and_commit, writer.encode_ahead) as stage:
-        for vi in todo:
-            for env in _through(runners, Envelope.for_input(vi)):
-                stage.submit(env)
+        for env in _through(runners, (Envelope.for_input(vi) for vi in todo)):
+            stage.submit(env)

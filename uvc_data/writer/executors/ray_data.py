@@ -68,8 +68,34 @@ class StageActor:
                 self.watchdog.release(clock)
         self.guard.end(env)
 
+    def _guarded_batch(self, envs: list[Envelope]) -> list[Envelope]:
+        """Several samples at once (a stage with batch_size > 1): each guarded as in `_guarded` and run together;
+        the work-time limit then covers the whole batch's call (every item of a hung batch is marked)."""
+        todo: list[Envelope] = []
+        outs: list[Envelope] = []
+        for env in envs:
+            refused = self.guard.begin(env, self.first) if env.kind in (INPUT, SAMPLE) else env
+            if refused is not None:
+                outs.append(refused)  # a terminal envelope passing through, or an item not to run again
+            else:
+                todo.append(env)
+        clocks = [self.watchdog.watch(env) for env in todo] if self.watchdog else []
+        try:
+            outs += list(self.runner.process_batch(todo))
+        finally:
+            for clock in clocks:
+                self.watchdog.release(clock)
+        for env in todo:
+            self.guard.end(env)
+        return outs
+
     def __call__(self, batch: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
-        for env in batch[COLUMN]:
+        envs = list(batch[COLUMN])
+        if len(envs) > 1 and not self.first:
+            for out in self._guarded_batch(envs):
+                yield _batch(out)
+            return
+        for env in envs:
             for out in self._guarded(env):
                 yield _batch(out)
 
@@ -203,7 +229,8 @@ def _stage(ray_data: Any, todo: list[VideoInput], stages: list[StageSpec], out: 
     # one input per block: a lost or retried block concerns that input alone
     ds = ray_data.from_items(items, override_num_blocks=len(items))
     for i, spec in enumerate(stages):
-        ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out.staging, cfg, writer), batch_size=1,
+        ds = ds.map_batches(StageActor, fn_constructor_args=(spec, i == 0, out.staging, cfg, writer),
+                            batch_size=1 if i == 0 else spec.batch_size,
                             batch_format="numpy", compute=_compute(ray_data, spec), **operator_args(spec, cfg))
     ds = ds.map_batches(stage_to_disk, fn_kwargs={"staging_root": out.staging, "writer": writer}, batch_size=1,
                         batch_format="numpy", num_cpus=1, max_retries=cfg.max_crashes + 1)
