@@ -29,7 +29,10 @@ def _stages(batch: int) -> list[StageSpec]:
 def _same(a, b, root_a, root_b):
     assert (a.done, a.failed, a.samples, a.rejected) == (b.done, b.failed, b.samples, b.rejected) == (3, 2, 12, 6)
     assert a.step_stats == b.step_stats
-    for name in ["manifest.parquet"] + [f"shards/shard-{i:06d}.tar" for i in range(a.shards)]:
+    shards = sorted(p.relative_to(root_a).as_posix() for p in (root_a / "shards").glob("*.tar"))
+    assert len(shards) == a.shards and shards == sorted(p.relative_to(root_b).as_posix()
+                                                         for p in (root_b / "shards").glob("*.tar"))
+    for name in ["manifest.parquet"] + shards:
         assert (root_a / name).read_bytes() == (root_b / name).read_bytes(), name
     assert _failures(root_a) == _failures(root_b)  # the tracebacks differ: batches take another call path
 
