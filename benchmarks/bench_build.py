@@ -12,8 +12,9 @@ memory check repeats that stream (remuxed, no re-encode) to make longer inputs.
   (c) the naive chain: decode every frame to full-size RGB numpy, PySceneDetect's AdaptiveDetector on every full
       frame, resize every frame to the working size (cv2 INTER_AREA, centre crop), then the same clip windows,
       annotators and shard writer (lean) as (b)
-Each row runs in a fresh subprocess (its peak RSS measured there); rows are interleaved when --rounds > 1 and the
-fastest of each is kept. Then (b) on the longer inputs: its peak memory should not grow with the input length.
+Each row runs in a fresh subprocess (its peak RSS and CPU seconds — user + system, all threads — measured there);
+rows are interleaved when --rounds > 1 and the fastest of each is kept. On a shared machine the CPU seconds are the
+steadier figure: wall time depends on what else runs, CPU time on the work done. Then (b) on the longer inputs: its peak memory should not grow with the input length.
 
     nice .venv/bin/python benchmarks/bench_build.py [--rounds 1] [--lengths 1,3] [--num-frames 17] [--cache DIR]
 """
@@ -150,7 +151,9 @@ NAMES = {"floor": "(a) threaded decode floor", "build": "(b) our build (lean sha
 
 def _child(kind: str, video: str, out: str, num_frames: str) -> None:
     res = ROWS[kind](video, out, int(num_frames))
-    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    res["peak_rss_mb"] = usage.ru_maxrss / 1024
+    res["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # all threads of the row's process
     print("RESULT " + json.dumps(res))
 
 
@@ -196,14 +199,18 @@ def main() -> None:
     floor = best["floor"]["seconds"]
     print(f"\n{best['floor']['frames_decoded']} frames 3840x2160 25 fps (x264 medium, real footage); clips of "
           f"{args.num_frames} frames at 16 fps, 832x480; best of {args.rounds}")
-    print("| row | seconds | × floor | frames converted | clips | bytes per clip | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    cpu_floor = best["floor"]["cpu_seconds"]
+    print("| row | wall s | wall × floor | CPU s | CPU × floor | frames converted | clips | bytes per clip | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k, b in best.items():
         per = f"{b['bytes_per_clip']:,.0f}" if "bytes_per_clip" in b else ""
-        print(f"| {NAMES[k]} | {b['seconds']:.2f} | {b['seconds'] / floor:.2f} | {b.get('frames_converted', '')} | "
-              f"{b.get('clips', '')} | {per} | {b['peak_rss_mb']:.0f} |")
-    print(f"(b)/(a) = {best['build']['seconds'] / floor:.2f} (goal ≤ 2.5);  "
-          f"(c)/(b) = {best['naive']['seconds'] / best['build']['seconds']:.2f} (goal ≥ 3);  "
+        print(f"| {NAMES[k]} | {b['seconds']:.2f} | {b['seconds'] / floor:.2f} | {b['cpu_seconds']:.1f} | "
+              f"{b['cpu_seconds'] / cpu_floor:.2f} | {b.get('frames_converted', '')} | {b.get('clips', '')} | {per} | "
+              f"{b['peak_rss_mb']:.0f} |")
+    print(f"wall: (b)/(a) = {best['build']['seconds'] / floor:.2f} (goal ≤ 2.5);  "
+          f"(c)/(b) = {best['naive']['seconds'] / best['build']['seconds']:.2f} (goal ≥ 3);  CPU: (b)/(a) = "
+          f"{best['build']['cpu_seconds'] / cpu_floor:.2f}, (c)/(b) = "
+          f"{best['naive']['cpu_seconds'] / best['build']['cpu_seconds']:.2f};  "
           f"shard bytes per clip lean/old = {best['build']['bytes_per_clip'] / best['build_old']['bytes_per_clip']:.3f}")
     print("\n(b) vs input length:\n| input | frames | seconds | clips | frames converted | peak RSS MB |\n|---|---|---|---|---|---|")
     for n in lengths:

@@ -2,7 +2,9 @@
 
 Frames come out one at a time as (index, time in seconds from the first frame, RGB at the working size); nothing
 holds the whole video. Rotation (display matrix), non-square pixels and the fit policy (crop / pad / stretch) are
-applied so frames are in displayed orientation.
+applied so frames are in displayed orientation. `VideoReader.frames()` gives the same frames still at source
+resolution (`SourceFrame`, with a small detection image made on the decoding thread), converted to the working size
+only when asked — the split step converts only the frames its clips keep; the bytes are the same either way.
 
 Damage is handled as FFmpeg's own tools do: a packet the decoder refuses (a corrupt slice) is skipped and decoding goes
 on from the next one; frames the decoder conceals are kept. Both are counted (`lost_packets`, `corrupt_frames`) and
