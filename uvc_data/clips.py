@@ -8,13 +8,16 @@ frame whose presentation time is nearest to
 
 Clip j takes grid frames [j·S, j·S + T) (S = stride, T = num_frames) and covers [t_{jS}, t_{jS} + T/fps); it is
 emitted once the shot is known to extend `trim_s` past its end. Only grid frames of pending clips are held.
+
+Frames are opaque to the clipper: arrays, or frames still at source resolution that `materialize` turns into arrays
+when a clip is emitted (the split step passes `SourceFrame.rgb`, so a frame no emitted clip uses is never converted).
 """
 from __future__ import annotations
 
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -91,7 +94,7 @@ def buffer_bound(cfg: ClipConfig, lag_frames: int, max_frame_gap_s: float) -> in
 class GridFrame(NamedTuple):
     k: int  # grid index in the shot
     src_index: int  # source frame it came from
-    rgb: np.ndarray
+    frame: Any  # what was pushed: an (H, W, 3) array, or a frame `materialize` turns into one
 
 
 @dataclass
@@ -117,14 +120,16 @@ class ClipWindow:
 class ShotClipper:
     """Turn the frames of one shot, pushed in time order, into ClipWindows as soon as each is safe to emit."""
 
-    def __init__(self, cfg: ClipConfig, shot: int, start_s: float, trim_start_s: float):
+    def __init__(self, cfg: ClipConfig, shot: int, start_s: float, trim_start_s: float,
+                 materialize: Callable[[Any], np.ndarray] = np.asarray):
         self.cfg = cfg
+        self.materialize = materialize
         self.shot = shot
         self.start_s = start_s
         self.origin = start_s + trim_start_s
         self.grid: deque[GridFrame] = deque()
         self.k_next = 0  # next grid index without a frame
-        self.prev: tuple[int, float, np.ndarray] | None = None  # last pushed (index, time, rgb): nearest pending
+        self.prev: tuple[int, float, Any] | None = None  # last pushed (index, time, frame): nearest pending
         self.next_clip = 0
         self.last_t = start_s
 
@@ -148,25 +153,29 @@ class ShotClipper:
     def buffered(self) -> int:
         return len(self.grid) + (self.prev is not None)
 
+    def picked(self) -> Iterator[Any]:
+        """The frames held for clips not yet emitted, oldest first (a frame picked for several grid times repeats)."""
+        return (g.frame for g in self.grid)
+
     # -- feeding ---------------------------------------------------------------------------------------------------
     def _assign(self, before_s: float) -> None:
         """Give the held frame to every grid time before `before_s` (it is the nearest frame for them)."""
         assert self.prev is not None
-        index, _, rgb = self.prev
+        index, _, frame = self.prev
         fps = self.cfg.fps
         while grid_time(self.origin, self.k_next, fps) < before_s:
             if self._limit_reached():
                 self.k_next = max(self.k_next, math.ceil((before_s - self.origin) * fps))
                 break
             if self._needed(self.k_next):
-                self.grid.append(GridFrame(self.k_next, index, rgb))
+                self.grid.append(GridFrame(self.k_next, index, frame))
             self.k_next += 1
 
-    def push(self, index: int, time_s: float, rgb: np.ndarray) -> list[ClipWindow]:
+    def push(self, index: int, time_s: float, frame: Any) -> list[ClipWindow]:
         """Add the next frame of this shot; returns the clips that became safe to emit."""
         if self.prev is not None:
             self._assign((self.prev[1] + time_s) / 2)  # grid times before the midpoint are nearer the held frame
-        self.prev = (index, time_s, rgb)
+        self.prev = (index, time_s, frame)
         self.last_t = time_s
         return self._ready(time_s, self.cfg.trim_s, closed=False)
 
@@ -218,7 +227,7 @@ class ShotClipper:
             index_in_shot=self.next_clip,
             start_s=start,
             end_s=grid_time(self.origin, k1, self.cfg.fps),
-            frames=np.stack([g.rgb for g in frames]),
+            frames=np.stack([self.materialize(g.frame) for g in frames]),
             src_indices=[g.src_index for g in frames],
             shot_start_s=self.start_s,
             shot_len_s=known_end_s - self.start_s,

@@ -1,9 +1,13 @@
 """Shot detection with PySceneDetect, driven frame by frame on frames that are already decoded.
 
-The detectors' public `process_frame(timecode, frame_bgr)` API is fed ~256-px-wide BGR copies of the working
-frames, so no second decode and no 4K pixels are involved. A cut at frame index p means frame p starts a new shot.
-Detectors report a cut some frames after it happened (`lag`); callers must not commit to a clip until the detector
-has seen `lag` frames past it.
+The detectors' public `process_frame(timecode, frame_bgr)` API is fed a small image of each decoded frame, made by
+the decoder from the source picture (`uvc_data.video.reader.small_image`), so no second decode and no full-size
+colour conversion are involved. By default (`image="luma"`) that image is the Y plane shrunk to `detect_width`
+columns, given to PySceneDetect as three equal channels with its luma-only weights (the frame score is the mean
+absolute luma change: HSV's value channel of a gray image is its luma); `image="color"` gives it a small BGR picture
+and its usual hue + saturation + value score. A cut at frame index p means frame p starts a new shot. Detectors report
+a cut some frames after it happened (`lag`); callers must not commit to a clip until the detector has seen `lag`
+frames past it.
 """
 from __future__ import annotations
 
@@ -21,7 +25,12 @@ DETECTOR_DEFAULT_THRESHOLD = {"adaptive": 3.0, "content": 27.0}
 
 @dataclass
 class ShotConfig:
-    """Shot detection. threshold: None = the detector's default (adaptive 3.0 ratio, content 27.0 score)."""
+    """Shot detection. threshold: None = the detector's default (adaptive 3.0 ratio, content 27.0 score).
+
+    image: what the detector reads — "luma" (the Y plane at detect_width: no colour conversion; scored on brightness
+    changes, as luma_only) or "color" (a small BGR picture: hue and saturation changes score too, at the cost of a
+    colour conversion per source frame). Both find the same cuts in the real test footage (tests/data/test_shots.py).
+    """
 
     detector: Literal["adaptive", "content"] = "adaptive"
     threshold: float | None = None
@@ -29,9 +38,12 @@ class ShotConfig:
     detect_width: int = 256  # frames are shrunk to this width before detection
     min_content_val: float = 15.0  # adaptive only: the content score a cut must also reach
     window_width: int = 2  # adaptive only: frames on each side averaged for the adaptive ratio
-    luma_only: bool = False  # score brightness changes only (black-and-white footage)
+    image: Literal["luma", "color"] = "luma"
+    luma_only: bool = False  # image="color" only: score brightness changes only (black-and-white footage)
 
     def validate(self) -> None:
+        if self.image not in ("luma", "color"):
+            raise ConfigError("shots.image", f"{self.image!r} is not one of luma, color")
         if self.detector not in DETECTOR_DEFAULT_THRESHOLD:
             raise ConfigError("shots.detector", f"{self.detector!r} is not one of {list(DETECTOR_DEFAULT_THRESHOLD)}")
         if self.threshold is not None and self.threshold <= 0:
@@ -49,6 +61,15 @@ class ShotConfig:
     def effective_threshold(self) -> float:
         return DETECTOR_DEFAULT_THRESHOLD[self.detector] if self.threshold is None else float(self.threshold)
 
+    @property
+    def scores_luma_only(self) -> bool:
+        return self.image == "luma" or self.luma_only
+
+    @property
+    def image_format(self) -> Literal["gray", "bgr24"]:
+        """The pixel format of the detection image (`uvc_data.video.reader.small_image`)."""
+        return "gray" if self.image == "luma" else "bgr24"
+
 
 def make_detector(cfg: ShotConfig):
     """A fresh PySceneDetect detector (one per input: detectors keep state)."""
@@ -59,10 +80,10 @@ def make_detector(cfg: ShotConfig):
             min_scene_len=cfg.min_scene_frames,
             window_width=cfg.window_width,
             min_content_val=cfg.min_content_val,
-            luma_only=cfg.luma_only,
+            luma_only=cfg.scores_luma_only,
         )
     return detectors.ContentDetector(
-        threshold=cfg.effective_threshold, min_scene_len=cfg.min_scene_frames, luma_only=cfg.luma_only
+        threshold=cfg.effective_threshold, min_scene_len=cfg.min_scene_frames, luma_only=cfg.scores_luma_only
     )
 
 
@@ -77,7 +98,8 @@ def detector_lag(detector) -> int:
 
 
 def detection_frame(rgb: np.ndarray, detect_width: int) -> np.ndarray:
-    """(H, W, 3) RGB → (h, detect_width, 3) BGR, area-averaged (no upscaling of narrower frames)."""
+    """(H, W, 3) RGB → (h, detect_width, 3) BGR, area-averaged (no upscaling of narrower frames): an image="color"
+    detection image made from frames already converted (e.g. decoded clips)."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -87,8 +109,15 @@ def detection_frame(rgb: np.ndarray, detect_width: int) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., ::-1])
 
 
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """A detection image as PySceneDetect takes it: (h, w) luma → (h, w, 3) with three equal channels."""
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image)
+
+
 class ShotStream:
-    """Feed frames in order with `push`; get back the cut positions (frame indices) the detector reports."""
+    """Feed detection images in order with `push`; get back the cut positions (frame indices) the detector reports."""
 
     def __init__(self, cfg: ShotConfig, fps: float):
         scenedetect = require("scenedetect", "scenedetect-headless", "shot detection")
@@ -99,11 +128,12 @@ class ShotStream:
         self._timecode = scenedetect.FrameTimecode
         self.frames_seen = 0
 
-    def push(self, rgb: np.ndarray) -> list[int]:
-        """Process the next frame (index = number of frames pushed before). Returns cut positions, ascending."""
+    def push(self, image: np.ndarray) -> list[int]:
+        """Process the next frame's detection image ((h, w) luma or (h, w, 3) BGR, as `cfg.image` says; index =
+        number of frames pushed before). Returns cut positions, ascending."""
         tc = self._timecode(self.frames_seen, fps=self._fps)
         self.frames_seen += 1
-        cuts = self.detector.process_frame(tc, detection_frame(rgb, self.cfg.detect_width))
+        cuts = self.detector.process_frame(tc, as_bgr(image))
         return sorted(int(c.frame_num) for c in cuts if int(c.frame_num) > 0)
 
     def finish(self) -> list[int]:
@@ -114,11 +144,11 @@ class ShotStream:
         return sorted(int(c.frame_num) for c in self.detector.post_process(tc) if int(c.frame_num) > 0)
 
 
-def detect_cuts(frames: Iterable[np.ndarray], cfg: ShotConfig, fps: float) -> list[int]:
-    """All cut positions in a sequence of RGB frames (a convenience over ShotStream)."""
+def detect_cuts(images: Iterable[np.ndarray], cfg: ShotConfig, fps: float) -> list[int]:
+    """All cut positions in a sequence of detection images (a convenience over ShotStream)."""
     stream = ShotStream(cfg, fps)
     cuts: list[int] = []
-    for rgb in frames:
-        cuts.extend(stream.push(rgb))
+    for image in images:
+        cuts.extend(stream.push(image))
     cuts.extend(stream.finish())
     return sorted(set(cuts))

@@ -2,7 +2,9 @@
 
 Frames come out one at a time as (index, time in seconds from the first frame, RGB at the working size); nothing
 holds the whole video. Rotation (display matrix), non-square pixels and the fit policy (crop / pad / stretch) are
-applied so frames are in displayed orientation.
+applied so frames are in displayed orientation. `VideoReader.frames()` gives the same frames still at source
+resolution (`SourceFrame`, with a small detection image made on the decoding thread), converted to the working size
+only when asked — the split step converts only the frames its clips keep; the bytes are the same either way.
 
 Damage is handled as FFmpeg's own tools do: a packet the decoder refuses (a corrupt slice) is skipped and decoding goes
 on from the next one; frames the decoder conceals are kept. Both are counted (`lost_packets`, `corrupt_frames`) and
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 import av
 import numpy as np
@@ -44,6 +46,8 @@ class DecodeConfig:
     max_src_pixels: int = 8192 * 4352  # larger sources are rejected (BadInputError)
     # frames decoded ahead on a background thread (overlaps decoding with the rest); 0 = off
     prefetch_frames: int = neutral("how far the decoder runs ahead: the same frames either way", default=64)
+    # the split step's look-ahead holds source-resolution frames (converted later): at most this many MiB of them
+    prefetch_mb: int = neutral("how far the decoder runs ahead: the same frames either way", default=256)
     # clean frames (decoded and not concealed) / header frame count below this = damaged or truncated (BadInputError);
     # concealed frames and refused packets above it are kept, counted and logged, as FFmpeg decodes past them
     min_decoded_ratio: float = 0.9
@@ -55,6 +59,8 @@ class DecodeConfig:
                 raise ConfigError(f"decode.{name}", f"{v} must be an even number ≥ 2 (H.264 yuv420p needs even sizes)")
         if self.fit not in ("crop", "pad", "stretch"):
             raise ConfigError("decode.fit", f"{self.fit!r} is not one of crop, pad, stretch")
+        if self.prefetch_mb < 1:
+            raise ConfigError("decode.prefetch_mb", f"{self.prefetch_mb} must be ≥ 1 MiB")
         if self.prefetch_frames < 0:
             raise ConfigError("decode.prefetch_frames", f"{self.prefetch_frames} must be ≥ 0 (0 = off)")
         if self.threads < 0:
@@ -136,12 +142,71 @@ class DecodedFrame:
     duration_s: float | None = None  # the frame's own duration when the container stores it
 
 
+def convert_frame(frame: av.VideoFrame, geom: Geometry, interpolation: str) -> np.ndarray:
+    """A decoded source frame → its (out_h, out_w, 3) RGB working frame: one swscale call (colour conversion and
+    resize together), then rotation and crop/pad."""
+    scaled = frame.to_ndarray(width=geom.scale_w, height=geom.scale_h, format="rgb24", interpolation=interpolation)
+    return apply_geometry(scaled, geom)
+
+
+def small_image(frame: av.VideoFrame, width: int, fmt: Literal["gray", "bgr24"] = "gray") -> np.ndarray:
+    """A decoded frame shrunk (area filter) to `width` columns, in coded orientation: (h, width) luma for "gray"
+    (the Y plane only: no colour conversion), (h, width, 3) for "bgr24". Never upscaled."""
+    w = min(width, frame.width)
+    h = max(1, int(round(frame.height * w / frame.width)))
+    return frame.reformat(width=w, height=h, format=fmt, interpolation="AREA").to_ndarray()
+
+
+def source_bytes(info: VideoInfo) -> int:
+    """Bytes one decoded frame of `info` holds (its planes as the decoder allocates them; 1.5 per pixel — 8-bit
+    4:2:0 — when the pixel format is unknown)."""
+    try:
+        return sum(p.buffer_size for p in av.VideoFrame(info.width, info.height, info.pix_fmt).planes)
+    except (ValueError, TypeError, av.FFmpegError):
+        return int(info.width * info.height * 1.5)
+
+
+class SourceFrame:
+    """One decoded frame kept at source resolution: its time, a small detection image made when it was decoded,
+    and its working-size RGB made only when `rgb()` is first called (then the source picture is released).
+
+    The split step hands these to the shot detector and the clipper, so that only frames a clip keeps are converted.
+    """
+
+    __slots__ = ("index", "time_s", "duration_s", "detect", "_frame", "_rgb", "_reader")
+
+    def __init__(self, reader: VideoReader, frame: av.VideoFrame, index: int, time_s: float,
+                 duration_s: float | None, detect: np.ndarray | None):
+        self.index, self.time_s, self.duration_s, self.detect = index, time_s, duration_s, detect
+        self._frame: av.VideoFrame | None = frame
+        self._rgb: np.ndarray | None = None
+        self._reader = reader
+
+    @property
+    def converted(self) -> bool:
+        return self._rgb is not None
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of the source picture still held (0 once converted)."""
+        return 0 if self._frame is None else self._reader.source_frame_bytes
+
+    def rgb(self) -> np.ndarray:
+        """(out_h, out_w, 3) uint8 working frame, converted once."""
+        if self._rgb is None:
+            assert self._frame is not None
+            self._rgb = self._reader.convert(self._frame, self.index)
+            self._frame = None
+        return self._rgb
+
+
 class VideoReader:
     """Iterate one input's frames at the working size. Probes on construction (BadInputError when unusable).
 
-    After the first frame, `geometry` and `rotation` are known; after iteration, `frames_decoded`, `corrupt_frames`
-    (concealed by the decoder, kept), `lost_packets` (refused by the decoder, skipped) and `dropped_frames`
-    (non-increasing timestamps) describe what happened.
+    Iterating gives DecodedFrames converted on the decoding thread; `frames()` gives SourceFrames converted on
+    demand. After the first frame, `geometry` and `rotation` are known; after iteration, `frames_decoded`,
+    `frames_converted`, `corrupt_frames` (concealed by the decoder, kept), `lost_packets` (refused by the decoder,
+    skipped) and `dropped_frames` (non-increasing timestamps) describe what happened.
     """
 
     def __init__(self, path: str, cfg: DecodeConfig, info: VideoInfo | None = None):
@@ -151,9 +216,11 @@ class VideoReader:
         self.geometry: Geometry | None = None
         self.rotation = 0
         self.frames_decoded = 0
+        self.frames_converted = 0
         self.corrupt_frames = 0
         self.lost_packets = 0
         self.dropped_frames = 0
+        self.source_frame_bytes = source_bytes(self.info)
         self._interp = cfg.interpolation.upper()
 
     def _where(self, index: int, time_s: float | None) -> str:
@@ -161,9 +228,40 @@ class VideoReader:
         return f"{self.path}: frame {index}{when}"
 
     def __iter__(self) -> Iterator[DecodedFrame]:
-        return prefetch(self._decode, self.cfg.prefetch_frames)
+        def converted() -> Iterator[DecodedFrame]:
+            for frame, index, time_s, dur in self._decode():
+                yield DecodedFrame(index, time_s, self.convert(frame, index), dur)
 
-    def _decode(self) -> Iterator[DecodedFrame]:
+        return prefetch(converted, self.cfg.prefetch_frames)
+
+    def frames(self, detect: Callable[[av.VideoFrame], np.ndarray] | None = None) -> Iterator[SourceFrame]:
+        """SourceFrames, decoded ahead on a background thread; `detect(frame)` (e.g. `small_image`) runs there.
+
+        The look-ahead holds source-resolution pictures, so it is `decode.prefetch_frames` frames or
+        `decode.prefetch_mb` MiB of them, whichever is fewer (at least 2 when prefetching is on).
+        """
+        def source() -> Iterator[SourceFrame]:
+            for frame, index, time_s, dur in self._decode():
+                yield SourceFrame(self, frame, index, time_s, dur, detect(frame) if detect is not None else None)
+
+        ahead = self.cfg.prefetch_frames
+        if ahead:
+            ahead = max(2, min(ahead, (self.cfg.prefetch_mb << 20) // max(1, self.source_frame_bytes)))
+        return prefetch(source, ahead)
+
+    def convert(self, frame: av.VideoFrame, index: int) -> np.ndarray:
+        """The working frame of decoded frame `index` (counted in `frames_converted`)."""
+        assert self.geometry is not None  # planned from the first decoded frame
+        try:
+            rgb = convert_frame(frame, self.geometry, self._interp)
+        except (av.FFmpegError, ValueError) as exc:
+            raise BadInputError(f"{self._where(index, None)}: converting to the working size failed "
+                                f"({type(exc).__name__}: {exc}): the file is damaged") from exc
+        self.frames_converted += 1
+        return rgb
+
+    def _decode(self) -> Iterator[tuple[av.VideoFrame, int, float, float | None]]:
+        """(frame, index, time_s, duration_s) of every kept frame, in order, at source resolution."""
         t_first: float | None = None
         t_prev = -math.inf
         time_s: float | None = None
@@ -187,9 +285,12 @@ class VideoReader:
                         self.dropped_frames += 1  # a repeated or backwards timestamp: not a new picture in time
                         continue
                     t_prev = time_s
-                    rgb = self._convert(frame)
+                    if self.geometry is None:
+                        self.rotation = int(frame.rotation)
+                        self.geometry = plan_geometry(frame.width, frame.height, self.info.sample_aspect,
+                                                      self.rotation, self.cfg)
                     dur = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else None
-                    yield DecodedFrame(self.frames_decoded, time_s, rgb, dur)
+                    yield frame, self.frames_decoded, time_s, dur
                     self.frames_decoded += 1
         except BadInputError:
             raise
@@ -208,14 +309,6 @@ class VideoReader:
                 self.lost_packets += 1
                 continue
             yield from frames
-
-    def _convert(self, frame: av.VideoFrame) -> np.ndarray:
-        if self.geometry is None:
-            self.rotation = int(frame.rotation)
-            self.geometry = plan_geometry(frame.width, frame.height, self.info.sample_aspect, self.rotation, self.cfg)
-        g = self.geometry
-        scaled = frame.to_ndarray(width=g.scale_w, height=g.scale_h, format="rgb24", interpolation=self._interp)
-        return apply_geometry(scaled, g)
 
     def _check_complete(self) -> None:
         n = self.frames_decoded
