@@ -58,6 +58,12 @@ class DemoConfig:
     vace_layers: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
     teacher_steps: int = 3000
     teacher_lr: float = 3e-4
+    # the teacher's lr schedule, weight EMA and given-region loss weight (PretrainConfig's warmup_steps, lr_schedule,
+    # run.ema_decay, known_weight; known_weight 1 = the official whole-latent flow-matching loss)
+    teacher_warmup: int = 0
+    teacher_lr_schedule: str = "constant"
+    teacher_ema: float = 0.0
+    teacher_known_weight: float = 1.0
     distill_steps: int = 300
     teacher_sampling_steps: int = 50
     student_steps: int = 4
@@ -151,8 +157,8 @@ class Demo:
         c, inputs = self.cfg, self.work / "train_inputs"
         print(f"  writing {len(CAPTIONS)} videos × {len(default_variants(c.crops, c.reverse))} variants to {inputs}")
         table = write_variants(self.work / "inputs", inputs, default_variants(c.crops, c.reverse))
-        self._build(inputs, self.work / "train_data", "--set", f"split.clips.stride_frames={c.clip_stride}",
-                    "--set", "writer.samples_per_shard=4")  # the trainer shuffles shards, not samples in a shard
+        # one shard is enough: the trainer's epoch order is a permutation of all samples (data.shuffle="samples")
+        self._build(inputs, self.work / "train_data", "--set", f"split.clips.stride_frames={c.clip_stride}")
         held = set((self.work / "suite" / "holdout.txt").read_text().split())
         excluded = overlapping_keys(self.work / "train_data" / "manifest.parquet", table,
                                     self.work / "data" / "manifest.parquet", held, margin_s=0.0)
@@ -178,7 +184,9 @@ class Demo:
             save_tiny_model_dir(init, "vace", c.tiny_spec(), seed=c.seed, text_max_length=16)
         self._uvc("train", "pretrain", "--recipe", "teacher_tiny_cpu", *self._data_sets(),
                   "--set", f"model.path={init}", "--set", f"run.out_dir={out}", "--set", f"run.seed={c.seed}",
-                  "--set", f"lr={c.teacher_lr}",
+                  "--set", f"lr={c.teacher_lr}", "--set", f"warmup_steps={c.teacher_warmup}",
+                  "--set", f"lr_schedule={c.teacher_lr_schedule}", "--set", f"run.ema_decay={c.teacher_ema}",
+                  "--set", f"known_weight={c.teacher_known_weight}",
                   "--set", f"run.max_steps={c.teacher_steps}", "--set", f"run.ckpt_every={max(c.teacher_steps // 10, 1)}",
                   "--set", f"run.log_every={max(c.teacher_steps // 10, 1)}")
 
