@@ -6,7 +6,8 @@ cases (kept-region and gray-consistency PSNR), reusing the data, suite and train
 
 Each `--set field=value` overrides a DemoConfig field (values parsed as JSON when they parse). The probe's work dir
 links the base's data/, suite/, train_data/ and train_exclude.txt, runs only the `teacher` stage, and prints one
-row: the raw final weights and (when the teacher keeps an EMA) the exported EMA teacher, 50 steps, guidance 1.
+row per weights and seed: the raw final weights and (when the teacher keeps an EMA) the exported EMA teacher, 50 steps,
+guidance 1; columns outpainting / extension / firstframe+gray kept PSNR, gray / firstframe+gray gray PSNR, teacher CPU-s.
 """
 from __future__ import annotations
 
@@ -57,9 +58,10 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(cfg.threads)
+    trained = not (work / ".done" / "teacher.json").is_file()
     t0 = time.process_time()
     demo._stage("teacher", demo.teacher)
-    cpu = time.process_time() - t0
+    cpu = f"{time.process_time() - t0:.0f}" if trained else "reused"  # CPU-s of this process's teacher training
     ckpt = sorted((work / "teacher" / "checkpoints").glob("step_*"))[-1]
     sources = [("raw", ckpt)] + ([("ema", work / "teacher" / "model")] if cfg.teacher_ema > 0 else [])
     changed = " ".join(a.sets)
@@ -67,7 +69,7 @@ def main() -> None:
         for seed in (int(s) for s in a.seeds.split(",")):
             row = evaluate_seed(work, src, seed)
             cells = " | ".join(f"{row.get(t, {}).get(m, float('nan')):.2f}" for t, m in COLUMNS)
-            print(f"| {changed} | {label} | {seed} | {cells} | {cpu:.0f} |", flush=True)
+            print(f"| {changed} | {label} | {seed} | {cells} | {cpu} |", flush=True)
 
 
 def evaluate_seed(work: Path, src: Path, seed: int) -> dict:
