@@ -43,7 +43,7 @@ class DemoConfig:
     ray: bool = True  # build the data on a local Ray (else the in-process executor)
     per_task: int = 1  # held-out bench cases per task (cases of different tasks may share a clip)
     frames: int = 5  # training / generation clip: frames, height, width (pixel codec, patch 2)
-    height: int = 32  # 32×32: 256 tokens, a teacher step 0.19 CPU-s against 0.34 at 32×56 (docs/benchmarks.md)
+    height: int = 32  # 32×32: 320 tokens, a teacher step 0.19 CPU-s against 0.34 at 32×56 (docs/benchmarks.md)
     width: int = 32
     clip_fps: float = 5.0  # the clips' frame rate: 5 frames = 1 s, the tiny recipe's shortest clip
     # training clips from the same footage (pipelines/demo_data.py): crops, time reversal, overlapping windows
