@@ -3,7 +3,8 @@ cases, kept-region PSNR (outpainting, extension, firstframe+gray) and gray-consi
 
     .venv/bin/python benchmarks/demo_table.py --work runs/demo --seeds 0,1
 
-Seed 0 is the demo's own bench (<work>/bench); every other seed re-runs the same four `uvc bench run` commands
+Seed 0 stands for the demo's own bench (<work>/bench, sampled at the bench's default case seed, 2025); every other
+seed re-runs the same four `uvc bench run` commands
 (Demo.runs()) with `--seed` into <work>/bench_seed<k>. The last row block is the mean over the seeds.
 """
 from __future__ import annotations

@@ -19,14 +19,15 @@ MEASURES = ("kept_psnr", "gray_psnr")
 
 
 def evaluate(work: Path, ckpt: Path, guidance: float, steps: int, tasks: str, out: Path,
-             shift: float = 16.0) -> dict[str, dict[str, float]]:
+             shift: float = 16.0, seed: int | None = None) -> dict[str, dict[str, float]]:
     cfg = json.loads((work / "demo_config.json").read_text())
     cmd = [sys.executable, "-m", "uvc_cli.main", "bench", "run", "--suite", str(work / "suite"), "--model", "vdot",
            "--set", f"path={work / 'teacher_init'}", "--set", f"weights={ckpt}", "--set", "codec=pixel",
            "--set", "codec_patch=2", "--set", "text_max_length=16", "--set", f"steps={steps}",
            "--set", f"guidance={guidance}", "--set", f"shift={shift}", "--name", f"{ckpt.name}_g{guidance}", "--out", str(out),
            "--height", str(cfg["height"]), "--width", str(cfg["width"]), "--frames", str(cfg["frames"]),
-           "--backend", "offline", "--dimensions", "motion_smoothness", "--no-progress", "--tasks", tasks]
+           "--backend", "offline", "--dimensions", "motion_smoothness", "--no-progress", "--tasks", tasks,
+           *(["--seed", str(seed)] if seed is not None else [])]  # None: the bench's default, as the demo's bench
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     res = json.loads((out / "results.json").read_text())
     return {t: {k: v for k, v in r.get("fidelity", {}).items() if k in MEASURES} for t, r in res["tasks"].items()}

@@ -2,10 +2,12 @@
 
 Streams are deterministic and resumable: the position (epoch, index) is the whole state; the task of each batch is
 drawn from a generator seeded by (seed, epoch, index), so a resumed run sees exactly the batches a straight run would.
-Under torchrun the epoch's samples (shards in a shuffled order, samples in file order) are dealt out in rounds: rank r
-takes sample r of every full round of `world` samples and reads only those bytes (uvc_data.shard_index walks the tar
-headers of the rest); every rank gets the same count per epoch, so the position is the same on all ranks and a
-checkpoint taken at one world size resumes at another. Batches are formed from consecutive samples; one task is drawn per batch from the tasks every sample in it serves
+Each epoch visits every sample once in an order drawn from (seed, epoch): by default a permutation of all the samples
+of all the shards (`shuffle="samples"`: the tar headers of every shard are read once, uvc_data.shard_index, and only
+the chosen samples' bytes are read), or (`shuffle="shards"`) the shards in a shuffled order with their samples in file
+order. Under torchrun the epoch's order is dealt out in rounds: rank r takes sample r of every full round of `world`
+samples and reads only those bytes; every rank gets the same count per epoch, so the position is the same on all
+ranks and a checkpoint taken at one world size resumes at another. Batches are formed from consecutive samples; one task is drawn per batch from the tasks every sample in it serves
 (T2V when they share none). Official batch size: 1 per GPU.
 """
 from __future__ import annotations
@@ -43,9 +45,13 @@ class SampleStream:
     """Samples from shards or an in-memory list, epoch after epoch; `position` = (epoch, index within the epoch)."""
 
     def __init__(self, shards: Sequence[str] = (), samples: Sequence[Sample] | None = None, seed: int = 0,
-                 rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset(), prefetch: int = 0):
+                 rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset(), prefetch: int = 0,
+                 shuffle: str = "samples"):
         if samples is None and not shards:
             raise ConfigError("data.shards", "no training data: give WebDataset shards")
+        if shuffle not in ("samples", "shards"):
+            raise ConfigError("data.shuffle", f"must be 'samples' or 'shards', got {shuffle!r}")
+        self.shuffle = shuffle
         self.exclude = frozenset(exclude)  # held-out keys (a bench suite's holdout.txt): never trained on
         self.prefetch = prefetch  # samples read and decoded ahead on a background thread (0 = in the caller)
         self.samples = [s for s in samples if s.key not in self.exclude] if samples is not None else None
@@ -84,27 +90,37 @@ class SampleStream:
             for i in order[skip:]:
                 yield self.samples[int(i)]
             return
-        from uvc_data.shard_index import index_shard, read_sample
+        from uvc_data.shard_index import read_sample
         from uvc_data.shards import sample_from_wds
 
         # the epoch's samples in order form rounds of `world`; this rank reads only sample [rank] of each full round
         # (tar headers of the others are walked, their bytes never read); a final partial round is dropped so every
         # rank has the same count, and `index` counts rounds: equal on every rank
+        if self.shuffle == "samples":
+            entries = [e for path in self.shards for e in self._entries(path)]
+            order = rng.permutation(len(entries))
+            full = len(order) // self.world * self.world
+            for i in order[:full][self.rank:: self.world][skip:]:
+                yield sample_from_wds(read_sample(*entries[int(i)]))
+            return
         rounds, current = 0, []
         for s in rng.permutation(len(self.shards)):
-            path = self.shards[int(s)]
-            if path not in self._index:
-                self._index[path] = index_shard(path)
-            for entry in self._index[path]:
-                if entry.key in self.exclude:
-                    continue
-                current.append((path, entry))
+            for item in self._entries(self.shards[int(s)]):
+                current.append(item)
                 if len(current) < self.world:
                     continue
                 if rounds >= skip:
                     yield sample_from_wds(read_sample(*current[self.rank]))
                 rounds += 1
                 current = []
+
+    def _entries(self, path: str) -> list:
+        """(path, entry) of a shard's samples in file order, held-out keys left out (its tar headers read once)."""
+        from uvc_data.shard_index import index_shard
+
+        if path not in self._index:
+            self._index[path] = index_shard(path)
+        return [(path, e) for e in self._index[path] if e.key not in self.exclude]
 
     def next(self) -> Sample:
         for _ in range(2):
@@ -217,7 +233,7 @@ class TrainData:
         self.prompts: PromptStream | None = None
         if samples is not None or cfg.shards:
             exclude = read_keys(cfg.exclude_keys_file) if cfg.exclude_keys_file else set()
-            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch)
+            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch, cfg.shuffle)
         else:
             self.prompts = PromptStream.from_file(cfg.prompts_file, cfg.seed, rank, world)
         self.batches = 0

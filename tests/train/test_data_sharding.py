@@ -1,5 +1,6 @@
 """Rank data split: each rank reads only its share of the shards' bytes, every sample of an epoch once across ranks,
-equal counts per rank, and a saved position continues the same global order at another world size."""
+equal counts per rank, and a saved position continues the same global order at another world size — for both epoch
+orders (a permutation of all samples, or shards shuffled with their samples in file order)."""
 from __future__ import annotations
 
 import pytest
@@ -28,7 +29,8 @@ def _epoch(stream: SampleStream) -> list[str]:
         keys.append(s.key)
 
 
-def test_each_rank_reads_only_its_share(shards, monkeypatch):
+@pytest.mark.parametrize("shuffle", ["samples", "shards"])
+def test_each_rank_reads_only_its_share(shards, monkeypatch, shuffle):
     import uvc_data.shard_index as si
 
     reads: list[str] = []
@@ -37,26 +39,60 @@ def test_each_rank_reads_only_its_share(shards, monkeypatch):
     per_rank = []
     for rank in range(2):
         reads.clear()
-        st = SampleStream(shards, seed=3, rank=rank, world=2)
+        st = SampleStream(shards, seed=3, rank=rank, world=2, shuffle=shuffle)
         keys = [st.next().key for _ in range(4)]  # 9 samples, rounds of 2: 4 per rank, the 9th dropped
         assert reads == keys  # only this rank's samples were read
         per_rank.append(keys)
     assert not set(per_rank[0]) & set(per_rank[1]) and len(set(per_rank[0]) | set(per_rank[1])) == 8
-    one = SampleStream(shards, seed=3)
+    one = SampleStream(shards, seed=3, shuffle=shuffle)
     order = [one.next().key for _ in range(9)]
     assert [k for pair in zip(*per_rank) for k in pair] == order[:8]  # the same global order, dealt in rounds
 
 
-def test_resume_at_another_world_size(shards):
-    two = [SampleStream(shards, seed=5, rank=r, world=2) for r in range(2)]
+@pytest.mark.parametrize("shuffle", ["samples", "shards"])
+def test_resume_at_another_world_size(shards, shuffle):
+    two = [SampleStream(shards, seed=5, rank=r, world=2, shuffle=shuffle) for r in range(2)]
     for st in two:
         for _ in range(2):
             st.next()
     state = two[0].state_dict()
     assert state == two[1].state_dict() == {"epoch": 0, "index": 2, "world": 2}
-    one = SampleStream(shards, seed=5)
+    one = SampleStream(shards, seed=5, shuffle=shuffle)
     one.load_state_dict(state)
     assert one.index == 4
-    full = SampleStream(shards, seed=5)
+    full = SampleStream(shards, seed=5, shuffle=shuffle)
     order = [full.next().key for _ in range(9)]
     assert one.next().key == order[4]  # continues after the 4 samples the two ranks consumed
+    three = SampleStream(shards, seed=5, world=3, rank=2, shuffle=shuffle)  # and at world 3: 4 // 3 = 1 round seen
+    three.load_state_dict(state)
+    assert three.index == 1 and three.next().key == order[3 + 2]
+
+
+def _shard_of(shards) -> dict[str, int]:
+    from uvc_data.shard_index import index_shard
+
+    return {e.key: i for i, path in enumerate(shards) for e in index_shard(path)}
+
+
+def test_sample_shuffle_mixes_shards_and_differs_per_epoch(shards):
+    """The default epoch order interleaves samples of different shards (a shard-by-shard order cannot), visits each
+    sample once, and changes from epoch to epoch; the seed decides it."""
+    owner = _shard_of(shards)
+    st = SampleStream(shards, seed=11)
+    epochs = [[st.next().key for _ in range(len(owner))] for _ in range(3)]  # world 1: an epoch is every sample
+    runs = lambda keys: sum(owner[a] != owner[b] for a, b in zip(keys, keys[1:]))  # noqa: E731
+    for keys in epochs:
+        assert sorted(keys) == sorted(owner)
+        assert runs(keys) > len(shards) - 1  # more shard changes than a shard-by-shard order has
+    assert epochs[0] != epochs[1] != epochs[2]
+    again = SampleStream(shards, seed=11)
+    assert [again.next().key for _ in range(len(owner))] == epochs[0]
+    by_shard = SampleStream(shards, seed=11, shuffle="shards")
+    assert runs(_epoch(by_shard)) == len(shards) - 1
+
+
+def test_bad_shuffle_names_the_field(shards):
+    from uvc_data.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="data.shuffle"):
+        SampleStream(shards, shuffle="files")

@@ -105,7 +105,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, dict[str, torch.Tensor]
 def read_transformer_state(source: str | Path, prefer_ema: bool = False) -> dict[str, torch.Tensor]:
     """A transformer state dict (diffusers key names) from: a .safetensors file; an official VDOT `.pt`
     ({'generator': original Wan/VACE layout}, converted); a diffusers dir (transformer/ or the component itself);
-    a checkpoint dir or run dir (generator_ema when `prefer_ema` and present, else generator, else model)."""
+    a checkpoint dir or run dir (generator_ema / model_ema when `prefer_ema` and present, else generator, else model)."""
     p = Path(source)
     if p.suffix == ".safetensors" and p.is_file():
         return load_weights(p)
@@ -127,7 +127,7 @@ def read_transformer_state(source: str | Path, prefer_ema: bool = False) -> dict
         has_ema = any(k.startswith("generator_ema.") for k in tensor_metadata(dcp_ckpt))
         return read_module_state(dcp_ckpt, "generator_ema" if prefer_ema and has_ema else "generator")
     ckpt = resolve_checkpoint(p)
-    names = (["generator_ema"] if prefer_ema else []) + ["generator", "model"]
+    names = (["generator_ema", "model_ema"] if prefer_ema else []) + ["generator", "model"]
     file = next((ckpt / f"{n}.safetensors" for n in names if (ckpt / f"{n}.safetensors").is_file()), None)
     if file is None:
         raise MissingWeightsError("student generator weights", [str(ckpt / f"{n}.safetensors") for n in names],

@@ -132,10 +132,15 @@ class DataConfig:
     exclude_keys_file: str = ""
     # samples read from the shards and decoded ahead on a background thread, overlapping with the training step
     prefetch: int = 2
+    # each epoch's order: "samples" = a seeded permutation of every sample of every shard (as a shuffling sampler over
+    # the whole dataset); "shards" = the shards in a seeded order, the samples of each in file order
+    shuffle: Literal["samples", "shards"] = "samples"
 
     def validate(self) -> None:
         if self.batch_size < 1:
             raise ConfigError("data.batch_size", "must be ≥ 1")
+        if self.shuffle not in ("samples", "shards"):
+            raise ConfigError("data.shuffle", f"must be 'samples' or 'shards', got {self.shuffle!r}")
         if self.prefetch < 0:
             raise ConfigError("data.prefetch", "must be ≥ 0 (0 = read in the training loop)")
         if min(self.num_frames, self.height, self.width) < 1:
@@ -218,7 +223,22 @@ class PretrainConfig:
     grad_accum: int = 1
     shift: float = 5.0
     text_dropout: float = 0.1  # probability of training on the negative (empty) prompt, enables CFG
+    # learning-rate schedule (optimiser steps): a linear warm-up, then "constant" or "cosine" (decays to
+    # min_lr_ratio·lr at run.max_steps). run.ema_decay > 0 keeps an EMA of the weights; the exported teacher is the EMA
+    warmup_steps: int = 0
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    min_lr_ratio: float = 0.0
+    # loss weight of the latent positions the VACE context gives (folded mask 0: kept pixels, reference frames)
+    # relative to the rest. 1 = plain flow matching on the whole latent, as the official VACE / Wan training; other
+    # values are a named deviation (the demo's tiny teacher)
+    known_weight: float = 1.0
 
     def validate(self) -> None:
         if not self.data.shards:
             raise ConfigError("data.shards", "teacher training needs clips: set data.shards")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ConfigError("lr_schedule", f"must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1:
+            raise ConfigError("warmup_steps / min_lr_ratio", "need warmup_steps >= 0 and 0 <= min_lr_ratio <= 1")
+        if self.known_weight < 0:
+            raise ConfigError("known_weight", f"must be >= 0 (1 = official whole-latent loss), got {self.known_weight}")

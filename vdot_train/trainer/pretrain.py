@@ -2,10 +2,13 @@
 
 Loss (method.md, flow matching): x_t = (1−σ)·x0 + σ·ε, L = mean‖v_θ(x_t, t, text, context) − (ε − x0)‖², t drawn with
 `shift`; with probability `text_dropout` the prompt is replaced by the empty one so the teacher supports CFG.
+Named deviations (defaults off): a warm-up + cosine lr schedule, an EMA of the weights (`run.ema_decay`; the exported
+teacher is then the EMA) and `known_weight`, the loss weight of the latent positions the VACE context gives.
 `export_model_dir()` writes a diffusers-layout teacher dir (transformer/ + the text encoder and tokenizer).
 """
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from pathlib import Path
@@ -14,15 +17,16 @@ from typing import Any, Sequence
 import torch
 
 from uvc_data.configurable import to_dict, validate
+from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample
 from vdot_train.data import BatchBuilder, TrainData
-from vdot_train.flow import add_noise, sample_timesteps
+from vdot_train.flow import add_noise, sample_timesteps, velocity_target
 from vdot_train.losses.denoise import denoising_loss
 from vdot_train.models.bundle import load_denoiser, load_text_encoder
 from vdot_train.models.codecs import build_codec
 from vdot_train.trainer import checkpoint as ckpt
-from vdot_train.trainer.common import (JsonlLog, adam, autocast, is_finite, load_rng_state, log, optimiser_step,
-                                       pick_device, rng_state, warmup_scheduler)
+from vdot_train.trainer.common import (EMA, JsonlLog, adam, autocast, is_finite, load_rng_state, log, optimiser_step,
+                                       pick_device, rng_state)
 from vdot_train.trainer.config import PretrainConfig
 
 
@@ -45,7 +49,8 @@ class FlowMatchingTrainer:
         self.negative = text.encode([""]).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay, implementation="default")
-        self.sched = warmup_scheduler(self.opt, 0)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
+        self.ema = EMA(self.model.transformer, cfg.run.ema_decay) if cfg.run.ema_decay > 0 else None
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
         self.step, self.skipped = 0, 0
         self.logger = JsonlLog(cfg.run.out_dir)
@@ -53,6 +58,25 @@ class FlowMatchingTrainer:
         if last is not None:
             self.load(str(last))
             log.info("resumed from %s at step %d", last, self.step)
+
+    def _lr_factor(self, step: int) -> float:
+        """lr multiplier after `step` optimiser steps: linear warm-up, then constant or cosine to min_lr_ratio."""
+        c = self.cfg
+        if step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        if c.lr_schedule == "constant":
+            return 1.0
+        span = max(c.run.max_steps - c.warmup_steps, 1)
+        done = min((step - c.warmup_steps) / span, 1.0)
+        return c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * done))
+
+    def loss_weights(self, context: torch.Tensor | None, shape: torch.Size) -> torch.Tensor | None:
+        """Per-position loss weights [B, 1, T, H, W] from the folded mask channels of the VACE context (mask 0 = given):
+        1 + (known_weight − 1)·(1 − mask); None when known_weight is 1 or there is no context."""
+        if context is None or self.cfg.known_weight == 1.0:
+            return None
+        mask = context[:, 2 * shape[1]:].float().mean(dim=1, keepdim=True)  # [B, 1, T, H, W]
+        return 1.0 + (self.cfg.known_weight - 1.0) * (1.0 - mask)
 
     def loss(self) -> torch.Tensor:
         batch = self.data.next_batch()
@@ -65,7 +89,11 @@ class FlowMatchingTrainer:
         noise = torch.randn(x0.shape, generator=self.rng, device=self.device)
         with autocast(self.device, self.cfg.run.mixed_precision):
             v = self.model(add_noise(x0, noise, t), t, text, batch.context).velocity
-        return denoising_loss(v, x0, noise)
+        weights = self.loss_weights(batch.context, x0.shape)
+        if weights is None:
+            return denoising_loss(v, x0, noise)
+        err = (v.float() - velocity_target(x0, noise.float())).pow(2)
+        return (err * weights).sum() / (weights.sum() * x0.shape[1]).clamp_min(1e-8)  # a weighted mean: the loss scale stays
 
     def train_step(self) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -82,6 +110,8 @@ class FlowMatchingTrainer:
             stepped, norm = optimiser_step(self.opt, self.params, self.cfg.grad_clip, self.sched)
         else:
             self.opt.zero_grad(set_to_none=True)
+        if stepped and self.ema is not None:
+            self.ema.update(self.model.transformer)
         if not stepped:
             self.skipped += 1
             log.warning("step %d: non-finite loss or gradient, update skipped", self.step)
@@ -109,14 +139,22 @@ class FlowMatchingTrainer:
 
         state = {"step": self.step, "skipped": self.skipped, "opt": self.opt.state_dict(),
                  "sched": self.sched.state_dict(), "rng": rng_state(self.rng), "data": self.data.state_dict()}
+        weights = {"model": full_state_dict(self.model.transformer)}
+        if self.ema is not None:
+            weights["model_ema"] = self.ema.state_dict()
         path = ckpt.save_checkpoint(Path(self.cfg.run.out_dir) / "checkpoints", self.step,
-                                    {"model": full_state_dict(self.model.transformer)}, state, to_dict(self.cfg),
+                                    weights, state, to_dict(self.cfg),
                                     self.cfg.run.keep_checkpoints)
         return str(path)
 
     def load(self, path: str) -> None:
         weights, state = ckpt.load_checkpoint(path)
         self.model.transformer.load_state_dict(weights["model"])
+        if self.ema is not None:
+            if "model_ema" not in weights:
+                raise ConfigError("run.ema_decay", f"{path} holds no EMA weights (saved without run.ema_decay): "
+                                                   "resume with run.ema_decay=0 or start a new run.out_dir")
+            self.ema.load_state_dict(weights["model_ema"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
         load_rng_state(self.rng, state["rng"])
@@ -124,11 +162,18 @@ class FlowMatchingTrainer:
         self.step, self.skipped = int(state["step"]), int(state["skipped"])
 
     def export_model_dir(self, out: str | Path | None = None) -> Path:
-        """A teacher dir usable as `model.path`: transformer/ (trained) + text_encoder/, tokenizer/ (and vae/) copied."""
+        """A teacher dir usable as `model.path`: transformer/ (trained; its EMA with run.ema_decay > 0) + text_encoder/,
+        tokenizer/ (and vae/) copied."""
         out = Path(out or Path(self.cfg.run.out_dir) / "model")
         tmp = out.with_name(out.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        self.model.transformer.save_pretrained(tmp / "transformer")
+        if self.ema is not None:
+            raw = {k: v.detach().clone() for k, v in self.model.transformer.state_dict().items()}
+            self.model.transformer.load_state_dict(self.ema.state_dict())
+            self.model.transformer.save_pretrained(tmp / "transformer")
+            self.model.transformer.load_state_dict(raw)
+        else:
+            self.model.transformer.save_pretrained(tmp / "transformer")
         src = Path(self.cfg.model.text_encoder_path or self.cfg.model.path)
         for sub in ("text_encoder", "tokenizer", "vae"):
             root = src if sub != "vae" else Path(self.cfg.model.path)
