@@ -246,7 +246,10 @@ def test_ray_build_of_real_footage_equals_local_build(tmp_path, clip):
                     "fp")
     assert (ray.done, ray.samples, ray.rejected) == (local.done, local.samples, local.rejected)
     assert local.done == 2 and local.samples > 0 and local.rejected > 0
-    names = ["manifest.parquet", "failures.jsonl"] + [f"shards/shard-{i:06d}.tar" for i in range(local.shards)]
+    shards = sorted(f"shards/{p.name}" for p in (tmp_path / "local" / "shards").glob("*.tar"))
+    assert len(shards) == local.shards and shards == sorted(f"shards/{p.name}"
+                                                             for p in (tmp_path / "ray" / "shards").glob("*.tar"))
+    names = ["manifest.parquet", "failures.jsonl"] + shards
     for name in names:
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
 
