@@ -46,12 +46,13 @@ class SampleStream:
 
     def __init__(self, shards: Sequence[str] = (), samples: Sequence[Sample] | None = None, seed: int = 0,
                  rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset(), prefetch: int = 0,
-                 shuffle: str = "samples"):
+                 shuffle: str = "samples", captions: dict[str, str] | None = None):
         if samples is None and not shards:
             raise ConfigError("data.shards", "no training data: give WebDataset shards")
         if shuffle not in ("samples", "shards"):
             raise ConfigError("data.shuffle", f"must be 'samples' or 'shards', got {shuffle!r}")
         self.shuffle = shuffle
+        self.captions = captions or {}  # key → prompt from a recaption side table (uvc_data.shards.read_captions)
         self.exclude = frozenset(exclude)  # held-out keys (a bench suite's holdout.txt): never trained on
         self.prefetch = prefetch  # samples read and decoded ahead on a background thread (0 = in the caller)
         self.samples = [s for s in samples if s.key not in self.exclude] if samples is not None else None
@@ -101,7 +102,7 @@ class SampleStream:
             order = rng.permutation(len(entries))
             full = len(order) // self.world * self.world
             for i in order[:full][self.rank:: self.world][skip:]:
-                yield sample_from_wds(read_sample(*entries[int(i)]))
+                yield self._captioned(sample_from_wds(read_sample(*entries[int(i)])))
             return
         rounds, current = 0, []
         for s in rng.permutation(len(self.shards)):
@@ -110,9 +111,14 @@ class SampleStream:
                 if len(current) < self.world:
                     continue
                 if rounds >= skip:
-                    yield sample_from_wds(read_sample(*current[self.rank]))
+                    yield self._captioned(sample_from_wds(read_sample(*current[self.rank])))
                 rounds += 1
                 current = []
+
+    def _captioned(self, sample: Sample) -> Sample:
+        if sample.key in self.captions:
+            sample.prompt = self.captions[sample.key]
+        return sample
 
     def _entries(self, path: str) -> list:
         """(path, entry) of a shard's samples in file order, held-out keys left out (its tar headers read once)."""
@@ -233,7 +239,13 @@ class TrainData:
         self.prompts: PromptStream | None = None
         if samples is not None or cfg.shards:
             exclude = read_keys(cfg.exclude_keys_file) if cfg.exclude_keys_file else set()
-            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch, cfg.shuffle)
+            captions = None
+            if cfg.captions_file:
+                from uvc_data.shards import read_captions
+
+                captions = read_captions(cfg.captions_file)
+            self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch, cfg.shuffle,
+                                        captions)
         else:
             self.prompts = PromptStream.from_file(cfg.prompts_file, cfg.seed, rank, world)
         self.batches = 0

@@ -96,3 +96,29 @@ def test_bad_shuffle_names_the_field(shards):
 
     with pytest.raises(ConfigError, match="data.shuffle"):
         SampleStream(shards, shuffle="files")
+
+
+@pytest.mark.parametrize("shuffle", ["samples", "shards"])
+def test_a_recaption_side_table_replaces_the_prompts(shards, tmp_path, shuffle):
+    """data.captions_file: the prompts of `uvc data recaption`'s captions.parquet replace the shards' own for the keys
+    it captioned; a rejected new caption (prompt null) keeps the shard's caption."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from uvc_data.shards import read_captions
+    from vdot_train.data import TrainData
+    from vdot_train.trainer.config import DataConfig
+
+    first = SampleStream(shards, seed=0, shuffle=shuffle)
+    before = {s.key: s.prompt for s in (first.next() for _ in range(9))}
+    keys = sorted(before)
+    table = tmp_path / "captions.parquet"
+    pq.write_table(pa.table({"key": keys[:3], "prompt": ["a new caption", "another one", None]}), table)
+    st = SampleStream(shards, seed=0, shuffle=shuffle, captions=read_captions(table))
+    after = {s.key: s.prompt for s in (st.next() for _ in range(9))}
+    assert after[keys[0]] == "a new caption" and after[keys[1]] == "another one"
+    assert after[keys[2]] == before[keys[2]] and all(after[k] == before[k] for k in keys[3:])
+    # and through the trainer's config
+    data = TrainData(None, DataConfig(shards=shards, captions_file=str(table), shuffle=shuffle, prefetch=0))
+    got = {s.key: s.prompt for s in (data.samples.next() for _ in range(9))}
+    assert got == after

@@ -4,6 +4,7 @@ Load with uvc_data.configurable (TOML/JSON + `--set a.b=c`); `validate()` names 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -130,6 +131,9 @@ class DataConfig:
     resize: bool = True
     # keys to never train on, one per line: a UVCBench suite's holdout.txt (`uvc bench build-suite`)
     exclude_keys_file: str = ""
+    # a captions side table (`uvc data recaption OUT` writes OUT/captions.parquet): its prompts replace the shards'
+    # own for the keys it captioned; samples whose new caption was rejected keep the shard's caption
+    captions_file: str = ""
     # samples read from the shards and decoded ahead on a background thread, overlapping with the training step
     prefetch: int = 2
     # each epoch's order: "samples" = a seeded permutation of every sample of every shard (as a shuffling sampler over
@@ -143,6 +147,9 @@ class DataConfig:
             raise ConfigError("data.shuffle", f"must be 'samples' or 'shards', got {self.shuffle!r}")
         if self.prefetch < 0:
             raise ConfigError("data.prefetch", "must be ≥ 0 (0 = read in the training loop)")
+        if self.captions_file and "://" not in self.captions_file and not os.path.isfile(self.captions_file):
+            raise ConfigError("data.captions_file", f"{self.captions_file} does not exist: give the captions.parquet "
+                                                    "that `uvc data recaption OUT` wrote (OUT/captions.parquet)")
         if min(self.num_frames, self.height, self.width) < 1:
             raise ConfigError("data.num_frames", "num_frames, height and width must be ≥ 1")
 
