@@ -6,19 +6,24 @@
                 trained on)
 3. train_data   the same footage again as crops and time reversals, cut into overlapping windows (`uvc data build`
                 on the variants, pipelines/demo_data.py), minus every clip that shows held-out footage
-4. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec)
+4. teacher      `uvc train pretrain`: a tiny VACE teacher trained from scratch (flow matching, pixel-space codec),
+                data-parallel over `teacher_ranks` torchrun ranks (gloo: one rank per core)
 5. vdot, dmd    `uvc train train`: the teacher distilled to 4 steps with VDOT (OTD + DMD + GAN) and, for the
-                ablation, with DMD only
+                ablation, with DMD only — the two runs side by side, one process each
 6. bench        `uvc bench run` for teacher@50, teacher@4, DMD-only@4 and VDOT@4 with the offline metric backends
-                and condition fidelity
+                and condition fidelity (`jobs` runs at a time)
 7. leaderboard  `uvc leaderboard build` over the four results files
 Every stage runs through the same `uvc` commands a user would type (printed as it goes); each resumes by itself, and
-a stage that finished is skipped on a re-run (`--fresh` starts over).
+a stage that finished is skipped on a re-run (`--fresh` starts over). The commands of stages 4–6 run as their own
+processes (`python -m uvc_cli.main …`, under torchrun for the teacher); their output goes to `<work>/logs/`.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,8 +78,14 @@ class DemoConfig:
     # teacher keeps held-out given regions 1–3 dB worse with CFG 3 (docs/benchmarks.md, the demo section)
     guidance: float = 1.0
     seed: int = 0  # training seed of the teacher and both students
-    # torch CPU threads (0 = torch's default, one per core). On a machine shared by more jobs than cores, 1 avoids
-    # OpenMP threads spin-waiting for each other: a teacher step took 0.25 CPU-s with 1 thread vs 4.7 with 2 there
+    # data-parallel ranks of the teacher's training (torchrun + gloo, PretrainConfig.distributed): each rank trains on
+    # its share of the clips and one step sees teacher_ranks clips. A model this small gains little from a second
+    # OpenMP thread (a 2-thread step costs about what a 1-thread step does); a second rank doubles the clips per second
+    teacher_ranks: int = 2
+    jobs: int = 2  # processes at once for the independent stages (the two distillations, the bench's four runs)
+    # torch CPU threads (0 = torch's default, one per core; a process started for a stage gets cores ÷ processes).
+    # On a machine shared by more jobs than cores, 1 avoids OpenMP threads spin-waiting for each other: a teacher
+    # step took 0.25 CPU-s with 1 thread vs 4.7 with 2 there
     threads: int = 0
     tasks: list[str] = field(default_factory=lambda: list(DATA_TASKS))
     bench_tasks: list[str] = field(default_factory=lambda: list(BENCH_TASKS))
@@ -117,19 +128,86 @@ class Demo:
         if rc != 0:
             raise UVCError(f"`uvc {' '.join(argv)}` exited with {rc}: see the messages above; rerun `uvc demo` to resume")
 
-    def _stage(self, name: str, fn) -> None:
+    def _command(self, argv: list[str], ranks: int = 1) -> list[str]:
+        """`uvc argv` as its own process: `python -m uvc_cli.main`, under torchrun when `ranks` > 1."""
+        if ranks > 1:
+            return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(ranks), "--master_port", "0",
+                    "--rdzv_backend", "c10d", "--rdzv_endpoint", "127.0.0.1:0", "-m", "uvc_cli.main", *argv]
+        return [sys.executable, "-m", "uvc_cli.main", *argv]
+
+    def _env(self, processes: int) -> dict[str, str]:
+        threads = self.cfg.threads or max(len(os.sched_getaffinity(0)) // max(processes, 1), 1)
+        return {**os.environ, "OMP_NUM_THREADS": str(threads)}
+
+    def _processes(self, jobs: list[tuple[str, list[str], int]]) -> None:
+        """Run `uvc` commands (name, argv, ranks) as processes, `cfg.jobs` processes at a time (a torchrun job
+        counts its ranks); each one's output goes to <work>/logs/<name>.log. A failure stops the stage naming its log."""
+        logs = self.work / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        pending, running, width = list(jobs), [], max(self.cfg.jobs, 1)
+        last_news = time.monotonic()
+        while pending or running:
+            while pending and (not running or sum(r for *_, r in running) + pending[0][2] <= width):
+                name, argv, ranks = pending.pop(0)
+                launcher = f"torchrun --nproc_per_node={ranks} -m uvc_cli.main " if ranks > 1 else "uvc "
+                print(f"  $ {launcher}{' '.join(argv)}   (log: {logs / name}.log)", flush=True)
+                log = open(logs / f"{name}.log", "w")
+                proc = subprocess.Popen(self._command(argv, ranks), stdout=log, stderr=subprocess.STDOUT,
+                                        env=self._env(min(width, sum(j[2] for j in jobs))))
+                running.append((name, proc, log, ranks))
+            time.sleep(0.2)
+            if time.monotonic() - last_news > 60:  # a line of news from each running log every minute
+                last_news = time.monotonic()
+                for name, *_ in running:
+                    lines = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()
+                    print(f"    {name}: {lines[-1][:160] if lines else '(started)'}", flush=True)
+            for item in list(running):
+                name, proc, log, _ = item
+                if proc.poll() is None:
+                    continue
+                log.close()
+                running.remove(item)
+                if proc.returncode != 0:
+                    for _, other, *_ in running:
+                        other.wait()
+                    tail = (logs / f"{name}.log").read_text(errors="replace").splitlines()[-15:]
+                    raise UVCError(f"{name} exited with {proc.returncode}; the end of {logs / name}.log:\n  "
+                                   + "\n  ".join(tail) + "\nrerun `uvc demo` to resume")
+
+    def _done(self, name: str) -> bool:
         marker = self.work / ".done" / f"{name}.json"
         if marker.is_file():
             self.timings[name] = json.loads(marker.read_text())["seconds"]
             print(f"[demo] {name}: done earlier ({self.timings[name]:.0f} s), reused", flush=True)
+            return True
+        return False
+
+    def _finished(self, name: str, seconds: float) -> None:
+        self.timings[name] = seconds
+        marker = self.work / ".done" / f"{name}.json"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"seconds": seconds}))
+        print(f"[demo] {name}: {seconds:.0f} s", flush=True)
+
+    def _stage(self, name: str, fn) -> None:
+        if self._done(name):
             return
         print(f"[demo] {name} ...", flush=True)
         t0 = time.perf_counter()
         fn()
-        self.timings[name] = time.perf_counter() - t0
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"seconds": self.timings[name]}))
-        print(f"[demo] {name}: {self.timings[name]:.0f} s", flush=True)
+        self._finished(name, time.perf_counter() - t0)
+
+    def _stages_together(self, names: list[str]) -> None:
+        """Independent stages whose commands run side by side (`cfg.jobs` processes); each gets its own marker with
+        the wall time of the group."""
+        todo = [n for n in names if not self._done(n)]
+        if not todo:
+            return
+        print(f"[demo] {' + '.join(todo)} ...", flush=True)
+        t0 = time.perf_counter()
+        self._processes([(n, getattr(self, f"{n}_argv")(), 1) for n in todo])
+        for n in todo:
+            self._finished(n, time.perf_counter() - t0)
 
     # --- stages ---------------------------------------------------------------------------------------------------
     def _build(self, inputs: Path, out: Path, *extra: str) -> None:
@@ -184,27 +262,29 @@ class Demo:
         c, out, init = self.cfg, self.work / "teacher", self.work / "teacher_init"
         if not (init / "transformer" / "config.json").is_file():
             save_tiny_model_dir(init, "vace", c.tiny_spec(), seed=c.seed, text_max_length=16)
-        self._uvc("train", "pretrain", "--recipe", "teacher_tiny_cpu", *self._data_sets(),
+        ranks = max(c.teacher_ranks, 1)
+        self._processes([("teacher", ["train", "pretrain", "--recipe", "teacher_tiny_cpu", *self._data_sets(),
                   "--set", f"model.path={init}", "--set", f"run.out_dir={out}", "--set", f"run.seed={c.seed}",
                   "--set", f"lr={c.teacher_lr}", "--set", f"warmup_steps={c.teacher_warmup}",
                   "--set", f"lr_schedule={c.teacher_lr_schedule}", "--set", f"run.ema_decay={c.teacher_ema}",
                   "--set", f"known_weight={c.teacher_known_weight}",
                   "--set", f"run.max_steps={c.teacher_steps}", "--set", f"run.ckpt_every={max(c.teacher_steps // 10, 1)}",
-                  "--set", f"run.log_every={max(c.teacher_steps // 10, 1)}")
+                  "--set", f"run.log_every={max(c.teacher_steps // 10, 1)}",
+                  *(["--set", "distributed=true"] if ranks > 1 else [])], ranks)])
 
-    def _distill(self, name: str, extra: list[str]) -> None:
+    def _distill(self, name: str, extra: list[str]) -> list[str]:
         c = self.cfg
-        self._uvc("train", "train", "--recipe", "tiny_cpu", *self._data_sets(),
+        return ["train", "train", "--recipe", "tiny_cpu", *self._data_sets(),
                   "--set", f"model.path={self.work / 'teacher' / 'model'}", "--set", "model.init_tiny=false",
                   "--set", f"run.out_dir={self.work / name}", "--set", f"run.max_steps={c.distill_steps}",
                   "--set", f"run.ckpt_every={max(c.distill_steps // 3, 1)}", "--set", f"run.log_every={max(c.distill_steps // 10, 1)}",
-                  "--set", f"loss.guidance={c.guidance}", "--set", f"run.seed={c.seed}", *extra)
+                  "--set", f"loss.guidance={c.guidance}", "--set", f"run.seed={c.seed}", *extra]
 
-    def vdot(self) -> None:
-        self._distill("vdot", [])
+    def vdot_argv(self) -> list[str]:
+        return self._distill("vdot", [])
 
-    def dmd(self) -> None:
-        self._distill("dmd", ["--set", "loss.otd_weight=0", "--set", "loss.dmd_weight=1", "--set", "loss.gan=false"])
+    def dmd_argv(self) -> list[str]:
+        return self._distill("dmd", ["--set", "loss.otd_weight=0", "--set", "loss.dmd_weight=1", "--set", "loss.gan=false"])
 
     def runs(self) -> list[tuple[str, list[str]]]:
         c, teacher = self.cfg, str(self.work / "teacher" / "model")
@@ -218,10 +298,11 @@ class Demo:
 
     def bench(self) -> None:
         c = self.cfg
-        for name, sets in self.runs():
-            self._uvc("bench", "run", "--suite", str(self.work / "suite"), "--model", "vdot", *sets,
-                      "--name", name, "--out", str(self.work / "bench" / name), "--height", str(c.height),
-                      "--width", str(c.width), "--frames", str(c.frames), "--backend", "offline", "--no-progress")
+        self._processes([(f"bench_{name}", ["bench", "run", "--suite", str(self.work / "suite"), "--model", "vdot", *sets,
+                                            "--name", name, "--out", str(self.work / "bench" / name), "--height",
+                                            str(c.height), "--width", str(c.width), "--frames", str(c.frames),
+                                            "--backend", "offline", "--no-progress"], 1)
+                         for name, sets in self.runs()])
 
     def leaderboard(self) -> None:
         results = [str(self.work / "bench" / name / "results.json") for name, _ in self.runs()]
@@ -237,7 +318,10 @@ class Demo:
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "demo_config.json").write_text(json.dumps(asdict(self.cfg), indent=2))
         t0 = time.perf_counter()
-        for name in ("data", "suite", "train_data", "teacher", "vdot", "dmd", "bench", "leaderboard"):
+        for name in ("data", "suite", "train_data", "teacher"):
+            self._stage(name, getattr(self, name))
+        self._stages_together(["vdot", "dmd"])
+        for name in ("bench", "leaderboard"):
             self._stage(name, getattr(self, name))
         total = time.perf_counter() - t0
         site = (self.work / "leaderboard" / "index.html").resolve()

@@ -61,7 +61,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     trainer = FlowMatchingTrainer(cfg)
     trainer.fit()
     out = trainer.export_model_dir()
-    print(f"done: step {trainer.step}; teacher dir (use as model.path): {out}")
+    if trainer.rank == 0:
+        print(f"done: step {trainer.step}; teacher dir (use as model.path): {out}")
     return 0
 
 

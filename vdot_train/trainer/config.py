@@ -239,10 +239,17 @@ class PretrainConfig:
     # relative to the rest. 1 = plain flow matching on the whole latent, as the official VACE / Wan training; other
     # values are a named deviation (the demo's tiny teacher)
     known_weight: float = 1.0
+    # data-parallel replicas over torchrun ranks (DDP; gloo on CPU, NCCL on CUDA): each rank trains on its share of
+    # the samples (dealt as in the VDOT trainer) and the gradients are averaged, so one step sees
+    # world × data.batch_size clips. Off: one process (under torchrun with more ranks it refuses to start)
+    distributed: bool = False
 
     def validate(self) -> None:
         if not self.data.shards:
             raise ConfigError("data.shards", "teacher training needs clips: set data.shards")
+        if not self.distributed and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise ConfigError("distributed", f"launched with {os.environ['WORLD_SIZE']} ranks but distributed=false: "
+                                             "set --set distributed=true (data-parallel) or launch one process")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ConfigError("lr_schedule", f"must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1:

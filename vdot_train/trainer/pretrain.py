@@ -5,6 +5,13 @@ Loss (method.md, flow matching): x_t = (1−σ)·x0 + σ·ε, L = mean‖v_θ(x_
 Named deviations (defaults off): a warm-up + cosine lr schedule, an EMA of the weights (`run.ema_decay`; the exported
 teacher is then the EMA) and `known_weight`, the loss weight of the latent positions the VACE context gives.
 `export_model_dir()` writes a diffusers-layout teacher dir (transformer/ + the text encoder and tokenizer).
+
+Data parallel (`distributed=true` under torchrun): every rank holds the whole (small) teacher wrapped in PyTorch's
+DistributedDataParallel, reads only its share of the samples and draws its own noise; gradients are averaged in the
+backward, so the replicas stay equal. The finite flag of every micro-batch's loss is agreed by all ranks before any
+backward (a rank skipping its backward alone would block the others in DDP's all-reduce). Rank 0 writes checkpoints
+with every rank's RNG state, so a resume at the same world size continues exactly.
+    torchrun --standalone --nproc_per_node=2 -m uvc_cli.main train pretrain --set distributed=true ...
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from uvc_data.configurable import to_dict, validate
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample
 from vdot_train.data import BatchBuilder, TrainData
+from vdot_train.distributed import all_ranks_agree, barrier, init_from_env
 from vdot_train.flow import add_noise, sample_timesteps, velocity_target
 from vdot_train.losses.denoise import denoising_loss
 from vdot_train.models.bundle import load_denoiser, load_text_encoder
@@ -37,23 +45,32 @@ class FlowMatchingTrainer:
         validate(cfg)
         cfg.model.materialise()
         self.cfg = cfg
+        self.rank, self.world = init_from_env() if cfg.distributed else (0, 1)
         self.device = pick_device(cfg.run.device)
         self.model = load_denoiser(cfg.model).to(self.device).requires_grad_(True).train()
         if cfg.run.gradient_checkpointing:
             self.model.enable_gradient_checkpointing()
+        self.forward = self.model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            _equal_start(self.model)
+            # a t2v batch leaves the VACE blocks unused on its rank while another rank's batch uses them
+            self.forward = DistributedDataParallel(self.model, find_unused_parameters=True)
         text = load_text_encoder(cfg.model).to(self.device)
         codec = build_codec(cfg.model.codec, cfg.model.path)
         if hasattr(codec, "to"):
             codec.to(self.device)  # type: ignore[union-attr]
-        self.data = TrainData(BatchBuilder(codec, text, cfg.data, cfg.model.kind, self.device), cfg.data, samples)
+        self.data = TrainData(BatchBuilder(codec, text, cfg.data, cfg.model.kind, self.device), cfg.data, samples,
+                              rank=self.rank, world=self.world)
         self.negative = text.encode([""]).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay, implementation="default")
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.ema = EMA(self.model.transformer, cfg.run.ema_decay) if cfg.run.ema_decay > 0 else None
-        self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
+        self.rng = torch.Generator(device=self.device).manual_seed(rank_seed(cfg.run.seed, self.rank))
         self.step, self.skipped = 0, 0
-        self.logger = JsonlLog(cfg.run.out_dir)
+        self.logger = JsonlLog(cfg.run.out_dir) if self.rank == 0 else None
         last = ckpt.latest_checkpoint(Path(cfg.run.out_dir) / "checkpoints")
         if last is not None:
             self.load(str(last))
@@ -88,7 +105,7 @@ class FlowMatchingTrainer:
         t = sample_timesteps(b, self.cfg.shift, 0.0, 1000.0, generator=self.rng, device=self.device)
         noise = torch.randn(x0.shape, generator=self.rng, device=self.device)
         with autocast(self.device, self.cfg.run.mixed_precision):
-            v = self.model(add_noise(x0, noise, t), t, text, batch.context).velocity
+            v = self.forward(add_noise(x0, noise, t), t, text, batch.context).velocity
         weights = self.loss_weights(batch.context, x0.shape)
         if weights is None:
             return denoising_loss(v, x0, noise)
@@ -100,7 +117,7 @@ class FlowMatchingTrainer:
         n, total, finite = self.cfg.grad_accum, 0.0, True
         for _ in range(n):
             loss = self.loss()
-            if not is_finite(loss.detach()):
+            if not all_ranks_agree(is_finite(loss.detach()), self.device):  # every rank skips together
                 finite = False
                 continue
             (loss / n).backward()
@@ -127,7 +144,7 @@ class FlowMatchingTrainer:
         while self.step < end:
             rec = self.train_step()
             out.append(rec)
-            if run.log_every and (rec["step"] % run.log_every == 0 or self.step == end):
+            if self.logger and run.log_every and (rec["step"] % run.log_every == 0 or self.step == end):
                 self.logger.write(rec)
                 log.info("pretrain step %d loss %.5f", rec["step"], rec["loss"])
             if run.ckpt_every and (self.step % run.ckpt_every == 0 or self.step == end):
@@ -135,16 +152,21 @@ class FlowMatchingTrainer:
         return out
 
     def save(self) -> str:
+        """Rank 0 writes the checkpoint (the replicas are equal) with every rank's RNG state; all ranks wait for it."""
         from vdot_train.distributed import full_state_dict
 
-        state = {"step": self.step, "skipped": self.skipped, "opt": self.opt.state_dict(),
-                 "sched": self.sched.state_dict(), "rng": rng_state(self.rng), "data": self.data.state_dict()}
-        weights = {"model": full_state_dict(self.model.transformer)}
-        if self.ema is not None:
-            weights["model_ema"] = self.ema.state_dict()
-        path = ckpt.save_checkpoint(Path(self.cfg.run.out_dir) / "checkpoints", self.step,
-                                    weights, state, to_dict(self.cfg),
-                                    self.cfg.run.keep_checkpoints)
+        rngs = _gather(rng_state(self.rng), self.world)
+        root = Path(self.cfg.run.out_dir) / "checkpoints"
+        path = root / ckpt.step_dir_name(self.step)
+        if self.rank == 0:
+            state = {"step": self.step, "skipped": self.skipped, "opt": self.opt.state_dict(),
+                     "sched": self.sched.state_dict(), "rng": rngs[0], "rng_ranks": rngs, "world": self.world,
+                     "data": self.data.state_dict()}
+            weights = {"model": full_state_dict(self.model.transformer)}
+            if self.ema is not None:
+                weights["model_ema"] = self.ema.state_dict()
+            path = ckpt.save_checkpoint(root, self.step, weights, state, to_dict(self.cfg), self.cfg.run.keep_checkpoints)
+        barrier()
         return str(path)
 
     def load(self, path: str) -> None:
@@ -157,14 +179,22 @@ class FlowMatchingTrainer:
             self.ema.load_state_dict(weights["model_ema"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
-        load_rng_state(self.rng, state["rng"])
+        rngs = state.get("rng_ranks", [state["rng"]])
+        if len(rngs) == self.world:
+            load_rng_state(self.rng, rngs[self.rank])
+        else:  # another world size: the weights, optimiser and data position carry over, the noise draws do not
+            log.warning("%s was saved by %d rank(s), this run has %d: noise is drawn afresh (%d-rank seeds)", path,
+                        len(rngs), self.world, self.world)
         self.data.load_state_dict(state["data"])
         self.step, self.skipped = int(state["step"]), int(state["skipped"])
 
     def export_model_dir(self, out: str | Path | None = None) -> Path:
         """A teacher dir usable as `model.path`: transformer/ (trained; its EMA with run.ema_decay > 0) + text_encoder/,
-        tokenizer/ (and vae/) copied."""
+        tokenizer/ (and vae/) copied. Written by rank 0; every rank returns its path."""
         out = Path(out or Path(self.cfg.run.out_dir) / "model")
+        if self.rank != 0:
+            barrier()
+            return out
         tmp = out.with_name(out.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         if self.ema is not None:
@@ -181,4 +211,38 @@ class FlowMatchingTrainer:
                 shutil.copytree(root / sub, tmp / sub)
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
+        barrier()
         return out
+
+
+def rank_seed(seed: int, rank: int) -> int:
+    """The noise seed of `rank`: rank 0 keeps `seed` (a one-process run draws as before), the others their own."""
+    if rank == 0:
+        return seed
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, rank]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def _gather(obj: Any, world: int) -> list[Any]:
+    """`obj` of every rank (in-memory objects between our own processes), rank order; [obj] alone."""
+    if world == 1:
+        return [obj]
+    import torch.distributed as dist
+
+    out: list[Any] = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def _equal_start(model: torch.nn.Module) -> None:
+    """Fail early when the replicas do not start equal (DDP would broadcast rank 0's weights and hide it)."""
+    import torch.distributed as dist
+
+    total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
+    lo, hi = total.clone(), total.clone()
+    dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+    dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+    if not torch.equal(lo, hi):
+        raise ConfigError("model.path", "the ranks loaded different initial weights: every rank must read the same "
+                                        "model.path")
