@@ -239,6 +239,10 @@ class PretrainConfig:
     # relative to the rest. 1 = plain flow matching on the whole latent, as the official VACE / Wan training; other
     # values are a named deviation (the demo's tiny teacher)
     known_weight: float = 1.0
+    # AdamW's kernel (vdot_train.trainer.common.adam): "fused" (one kernel per step; the demo's CPU teacher step is
+    # ≈ 8 % cheaper than with the for-loop, docs/benchmarks.md), "foreach", "for-loop" or "default" (torch's choice:
+    # for-loop on CPU)
+    optim_implementation: str = "fused"
     # data-parallel replicas over torchrun ranks (DDP; gloo on CPU, NCCL on CUDA): each rank trains on its share of
     # the samples (dealt as in the VDOT trainer) and the gradients are averaged, so one step sees
     # world × data.batch_size clips. Off: one process (under torchrun with more ranks it refuses to start)
@@ -254,5 +258,8 @@ class PretrainConfig:
             raise ConfigError("lr_schedule", f"must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1:
             raise ConfigError("warmup_steps / min_lr_ratio", "need warmup_steps >= 0 and 0 <= min_lr_ratio <= 1")
+        if self.optim_implementation not in ("fused", "foreach", "for-loop", "default"):
+            raise ConfigError("optim_implementation", f"must be fused, foreach, for-loop or default, got "
+                                                      f"{self.optim_implementation!r}")
         if self.known_weight < 0:
             raise ConfigError("known_weight", f"must be >= 0 (1 = official whole-latent loss), got {self.known_weight}")

@@ -65,7 +65,7 @@ class FlowMatchingTrainer:
                               rank=self.rank, world=self.world)
         self.negative = text.encode([""]).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay, implementation="default")
+        self.opt = adam(self.params, cfg.lr, cfg.betas, cfg.weight_decay, implementation=cfg.optim_implementation)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.ema = EMA(self.model.transformer, cfg.run.ema_decay) if cfg.run.ema_decay > 0 else None
         self.rng = torch.Generator(device=self.device).manual_seed(rank_seed(cfg.run.seed, self.rank))
