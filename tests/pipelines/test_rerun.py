@@ -156,3 +156,49 @@ def test_the_suite_builder_applies_the_side_tables(built, tmp_path):
     assert raw["selection"] == m["selection"]
     line = (tmp_path / "raw" / "indices" / "uvcbench_single.txt").read_text().splitlines()[0]
     assert json.loads(line)["en_prompt"] == "A first caption of a street."
+
+
+def test_rerun_filters_judges_again_and_takes_back_its_own_verdicts(built):
+    src, out = built
+    keys = {s.key for s in iter_samples(out / "shards", decode=False)}
+    assert _rerun(out, "--stage", "filters", "--set", "filter_options.task_aware.min_frame_difference=1e9") == 0
+    assert list(iter_samples(out / "shards", side=out, decode=False)) == []  # every task now a static clip
+    tables = SideTables.load(out)
+    row = tables.tables[-1].rows[sorted(keys)[0]]
+    assert row.tasks == [] and all(r.startswith("task_aware: static clip") for r in row.rejected.values())
+    assert _rerun(out, "--stage", "filters") == 0  # the default again: its own verdicts taken back
+    back = list(iter_samples(out / "shards", side=out, decode=False))
+    assert {s.key for s in back} == keys and all(s.tasks == ["t2v", "gray", "scribble"] for s in back)
+
+
+def test_stage_fingerprints_ignore_neutral_fields_and_change_with_their_own_config():
+    from pipelines.recipes import tiny
+    from pipelines.stage_fingerprints import stage_fingerprints
+
+    base = stage_fingerprints(tiny())
+    cfg = tiny()
+    cfg.stages.depth.num_gpus, cfg.split.decode.threads, cfg.writer.samples_per_shard = 0.5, 7, 3
+    cfg.executor.kind = "ray"
+    assert stage_fingerprints(cfg) == base
+    cfg.annotator_options = {"scribble": {"sigma": 3.0}}
+    assert {k for k, v in stage_fingerprints(cfg).items() if base[k] != v} == {"annotate"}
+    cfg = tiny()
+    cfg.annotator_options = {"depth": {"weights": "/models/da"}}  # depth gets a stage of its own
+    fps = stage_fingerprints(cfg)
+    assert "depth" in fps and fps["annotate"] != base["annotate"] and fps["caption"] == base["caption"]
+    cfg = tiny()
+    cfg.filter_options["task_aware"] = {"flow_min_motion": 0.01}
+    assert {k for k, v in stage_fingerprints(cfg).items() if base[k] != v} == {"filters"}
+
+
+def test_a_build_json_without_stage_fingerprints_is_refused_as_before(built, capsys):
+    src, out = built
+    record = json.loads((out / "build.json").read_text())
+    for k in ("stage_fingerprints", "annotator_fingerprints"):
+        record.pop(k)
+    (out / "build.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    rc = main(["data", "build", str(src), "--out", str(out), "--recipe", "tiny", "--quiet", "--set", TASKS,
+               "--set", "split.clips.max_clips_per_shot=1", "--set", "caption.min_words=2"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "executor.on_config_change" in err and "Stages whose" not in err
