@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.rerun_io import input_items, open_item, shard_item, updated_row
+from uvc_data.shard_index import iter_shard
 from pipelines.rerun_verdicts import annotator_owns, caption_owns, filters_own, take_back
 from pipelines.stage_fingerprints import annotator_fingerprints, stage_fingerprints
 from pipelines.stage_plan import annotator_groups, caption_steps, task_filter_steps
@@ -131,15 +132,17 @@ def _side_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: R
         if name in existing:
             continue
         before: dict[str, tuple[str, dict[str, float]]] = {}
-        samples = []
-        for _, item in input_items(run.out, m):
-            sample, base = _prepared(open_item(item), tables, stage)
-            before[sample.key] = (base, dict(sample.signals))
-            sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, owns, run.order,
-                                                      set(sample.conditions))
-            samples.append(sample)
+
+        def opened(m=m, before=before):  # streamed: a long input's clips are never all decoded at once
+            for _, item in input_items(run.out, m):
+                sample, base = _prepared(open_item(item), tables, stage)
+                before[sample.key] = (base, dict(sample.signals))
+                sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, owns, run.order,
+                                                          set(sample.conditions))
+                yield sample
+
         rows = []
-        for sample in run_chain(steps, iter(samples)):
+        for sample in run_chain(steps, opened()):
             base, old_signals = before[sample.key]
             reason = sample.rejected.get("clip")
             rows.append({"key": sample.key, "stage": stage, "stage_fingerprint": run.fps[stage],
@@ -177,25 +180,26 @@ def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summa
         conds = {s.condition for s in steps}
         fragment = read_fragment(store.read_bytes(run.out.fragment(m["source_id"])))
         rows, order = {r["key"]: r for r in fragment}, [r["key"] for r in fragment]
-        groups: dict[str, list[dict[str, Any]]] = {n: [] for n in m["shards"]}
-        for shard, item in input_items(run.out, m):
-            sample, _ = _prepared(open_item(item), tables, stage)
-            available = {*sample.conditions, *conds}
-            sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, annotator_owns(conds), run.order,
-                                                      available)
-            for c in conds:
-                if c in sample.conditions:
+
+        def rewritten(shard: str):  # one sample at a time, straight into the new tar
+            nonlocal judged, rejected
+            for item in iter_shard(store.where(f"{SHARDS}/{shard}")):
+                sample, _ = _prepared(open_item(item), tables, stage)
+                sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, annotator_owns(conds),
+                                                          run.order, {*sample.conditions, *conds})
+                for c in conds & set(sample.conditions):
                     del sample.conditions[c]
-            for step in steps:
-                sample = step.process(sample)
-            new = shard_item(sample, item, writer)
-            groups[shard].append(new)
-            rows[sample.key] = updated_row(rows[sample.key], sample, new)
-            judged += 1
-            rejected += rows[sample.key]["status"] != OK
-        for shard, items in groups.items():
+                for step in steps:
+                    sample = step.process(sample)
+                new = shard_item(sample, item, writer)
+                rows[sample.key] = updated_row(rows[sample.key], sample, new)
+                judged += 1
+                rejected += rows[sample.key]["status"] != OK
+                yield new
+
+        for shard in m["shards"]:
             rel = f"{SHARDS}/{shard}"
-            write_tar(store.local_target(rel), items)
+            write_tar(store.local_target(rel), rewritten(shard))
             store.publish(rel)
             summary.shards += 1
         ordered = [rows[k] for k in order]  # the fragment's own (lineage) order

@@ -25,7 +25,7 @@ import numpy as np
 
 from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.shards import sample_from_wds, shard_paths
-from uvc_data.side_tables import SideTables, find_side_tables
+from uvc_data.side_tables import SideTables
 from uvc_data.tasks import TaskDef, bench_tasks, get_task, route_official_subtask
 from uvc_data.vcu import VCU, build_vcu, to_uint8
 from uvc_data.video.codec import encode_png, encode_video
@@ -89,14 +89,9 @@ def _raw_items(paths: list[str]) -> Iterator[dict[str, Any]]:
 
 def side_tables_for(cfg: BuildSuiteConfig) -> SideTables:
     """The side tables the suite applies (see BuildSuiteConfig.side_tables)."""
-    if cfg.side_tables is not None:
-        return SideTables.load(cfg.side_tables) if cfg.side_tables else SideTables([])
-    found: list[str] = []
-    for item in cfg.shards:
-        root = str(item).rstrip("/")
-        if root.rsplit("/", 1)[-1] == "shards" and not any(c in root for c in "*?["):
-            found += find_side_tables(root.rsplit("/", 1)[0] if "/" in root else ".")
-    return SideTables.load(found) if found else SideTables([])
+    if cfg.side_tables is None:
+        return SideTables.beside(cfg.shards)
+    return SideTables.load(cfg.side_tables) if cfg.side_tables else SideTables([])
 
 
 def select_cases(metas: list[dict[str, Any]], tasks: list[TaskDef], per_task: int, seed: int,

@@ -247,12 +247,13 @@ def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
     URLs (s3://) through fsspec and uvc_data.shard_index.
     `captions`: a side table (path of a captions table, or {key: prompt}) whose prompts replace the shards' own.
     `side`: side tables of `uvc data rerun` (an out dir, its side/ folder, .parquet files, a list of those, or a
-    uvc_data.side_tables.SideTables), applied in stage order; clips they reject are skipped (uvc_data.side_tables)."""
+    uvc_data.side_tables.SideTables), applied in stage order; clips they reject are skipped (uvc_data.side_tables).
+    A sample whose own json rejects it (an annotator rerun leaves such samples in their shard) is skipped too."""
     import webdataset as wds
 
     from uvc_data.remote import is_url
     from uvc_data.shard_index import iter_shard
-    from uvc_data.side_tables import SideTables
+    from uvc_data.side_tables import SideTables, is_rejected
 
     table = read_captions(captions) if isinstance(captions, (str, Path)) else (captions or {})
     tables = side if isinstance(side, SideTables) or side is None else SideTables.load(side)
@@ -266,6 +267,8 @@ def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
         if sample.key in table:
             sample.prompt = table[sample.key]
         if tables is not None and tables.apply_sample(sample) is None:
+            continue
+        if is_rejected(sample.tasks, sample.rejected):
             continue
         yield sample
 

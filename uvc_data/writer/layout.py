@@ -25,7 +25,7 @@ from uvc_data.writer.store import Store
 
 BUILD_SCHEMA = "uvc-build/2"
 OLD_BUILD_SCHEMAS = ("uvc-build/1",)  # global shards packed by the driver at the end (shard-NNNNNN.tar)
-SHARDS, INPUTS = "shards", "inputs"
+SHARDS, INPUTS, SIDE = "shards", "inputs", "side"
 BUILD_JSON, MANIFEST, FAILURES, STATS = "build.json", "manifest.parquet", "failures.jsonl", "stats.json"
 
 
@@ -91,7 +91,7 @@ class OutDir:
             self.store.remove(f"{SHARDS}/{shard}")
 
     def restage_all(self) -> None:
-        for d in (SHARDS, INPUTS):
+        for d in (SHARDS, INPUTS, SIDE):  # side tables describe the samples being replaced
             self.store.remove_tree(d)
         shutil.rmtree(self.staging.root, ignore_errors=True)
         for f in (MANIFEST, FAILURES, STATS, BUILD_JSON):
