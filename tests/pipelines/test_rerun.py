@@ -216,3 +216,15 @@ def test_a_build_json_without_stage_fingerprints_is_refused_as_before(built, cap
                "--set", "split.clips.max_clips_per_shot=1", "--set", "caption.min_words=2"])
     err = capsys.readouterr().err
     assert rc == 2 and "executor.on_config_change" in err and "Stages whose" not in err
+
+
+def test_rerun_usage_errors_name_what_to_change(built, capsys):
+    src, out = built
+    capsys.readouterr()
+    assert _rerun(out, "--stage", "depth") == 2
+    assert "no stage 'depth'" in capsys.readouterr().err
+    assert _rerun(out, "--stage", "caption", "--set", "writer.crf=30") == 2
+    assert "writer" in capsys.readouterr().err
+    assert main(["data", "rerun", str(out.parent / "nothing"), "--stage", "caption", "--recipe", "tiny"]) == 2
+    assert "build.json" in capsys.readouterr().err
+    assert not (out / "side").exists()
