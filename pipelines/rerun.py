@@ -8,7 +8,8 @@ the given config:
 - caption (captioner + LLM judge) and filters (the task-aware filters): only a side table is written,
   `OUT/side/<stage>.parquet` (uvc_data.side_tables); shards and manifest are untouched.
 - annotate, depth, pose, flow: the annotators of that stage whose options changed (per-annotator fingerprints; all of
-  them for an input whose marker has none) make their conditions again. Each input's shard group is rewritten with
+  them for an input whose marker has none) make their conditions again; when only the plan's grouping changed
+  (a model annotator got or lost a stage of its own), nothing is made and only the marker is updated. Each input's shard group is rewritten with
   the new condition members — every other member is copied as its bytes, never re-encoded — then its manifest
   fragment, then its commit marker with the new fingerprints (each atomic, the marker last). The manifest and
   stats.json are then finished again from the fragments.
@@ -175,7 +176,11 @@ def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summa
         redo = [n for n in names if recorded.get(n) != run.ann_fps[n]]
         if (m.get("stage_fingerprints") or {}).get(stage) == run.fps[stage] and not redo:
             continue
-        redo = redo or list(names)
+        if not redo:  # only the plan's grouping changed (a model annotator got or lost a stage): nothing to make
+            marker = m | {"stage_fingerprints": {**(m.get("stage_fingerprints") or {}), stage: run.fps[stage]}}
+            store.write_bytes(run.out.committed(m["source_id"]), (atomic.dumps(marker) + "\n").encode("utf-8"))
+            markers[i] = marker
+            continue
         steps = [built.setdefault(n, build_annotator(n, run.cfg.annotator_options.get(n))) for n in redo]
         conds = {s.condition for s in steps}
         fragment = read_fragment(store.read_bytes(run.out.fragment(m["source_id"])))

