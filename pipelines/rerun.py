@@ -1,4 +1,5 @@
-"""`uvc data rerun OUT --stage caption|annotate|depth|pose|flow|filters`: redo stages of a built dataset from its shards.
+"""`uvc data rerun OUT --stage caption|annotate|depth|pose|flow|filters`: redo stages of a built dataset from its
+shards.
 
 Nothing is decoded from the sources: a stage sees each kept sample as the shards store it — the clip decoded from
 its H.264 member (what a trainer reads, as `writer.transport.clip=shard` gives later stages in a build), conditions
@@ -9,10 +10,10 @@ the given config:
   `OUT/side/<stage>.parquet` (uvc_data.side_tables); shards and manifest are untouched.
 - annotate, depth, pose, flow: the annotators of that stage whose options changed (per-annotator fingerprints; all of
   them for an input whose marker has none) make their conditions again; when only the plan's grouping changed
-  (a model annotator got or lost a stage of its own), nothing is made and only the marker is updated. Each input's shard group is rewritten with
-  the new condition members — every other member is copied as its bytes, never re-encoded — then its manifest
-  fragment, then its commit marker with the new fingerprints (each atomic, the marker last). The manifest and
-  stats.json are then finished again from the fragments.
+  (a model annotator got or lost a stage of its own), nothing is made and only the marker is updated. Each input's
+  shard group is rewritten with the new condition members — every other member is copied as its bytes, never
+  re-encoded — then its manifest fragment, then its commit marker with the new fingerprints (each atomic, the marker
+  last). The manifest and stats.json are then finished again from the fragments.
 - Every rerun ends with the filters stage (the task-aware filters read the signals of every earlier stage and their
   table holds each sample's final verdict); side tables of earlier stages apply before a stage runs.
 
@@ -42,7 +43,8 @@ from uvc_data.configurable import validate
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample, VideoInput
 from uvc_data.shards import write_tar
-from uvc_data.side_tables import LEGACY_CAPTIONS, SIDE_DIR, SideTables, find_side_tables, read_rows, state_digest, table_bytes
+from uvc_data.side_tables import (LEGACY_CAPTIONS, SIDE_DIR, SideTables, find_side_tables, read_rows, state_digest,
+                                  table_bytes)
 from uvc_data.steps.base import run_chain
 from uvc_data.writer import atomic
 from uvc_data.writer.finish import finish
@@ -79,7 +81,8 @@ def plan(cfg, stages: list[str]) -> list[str]:
     for s in stages:
         if s not in RERUNNABLE:
             why = " (it decodes the sources: rebuild)" if s == "split" else ""
-            raise ConfigError("--stage", f"{s!r} cannot be re-run from the shards{why}; re-runnable: {list(RERUNNABLE)}")
+            raise ConfigError("--stage", f"{s!r} cannot be re-run from the shards{why}; "
+                                         f"re-runnable: {list(RERUNNABLE)}")
         if s in ("annotate", "depth", "pose", "flow") and s not in groups:
             raise ConfigError("--stage", f"this config's plan has no stage {s!r} (its annotator stages: "
                                          f"{list(groups)}; depth, pose and flow get a stage of their own only with "
@@ -164,8 +167,9 @@ def _side_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: R
     summary.samples[stage], summary.rejected[stage] = judged, rejected
 
 
-def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary) -> bool:
-    """Rewrite the shard groups of the inputs whose annotators of `stage` changed. Returns whether any was."""
+def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary) -> None:
+    """Rewrite the shard groups of the inputs whose annotators of `stage` changed (their markers updated in
+    `markers`)."""
     store, writer = run.out.store, run.cfg.writer
     names = dict(annotator_groups(run.cfg))[stage]
     tables, _ = run.tables(stage)
@@ -210,7 +214,8 @@ def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summa
         ordered = [rows[k] for k in order]  # the fragment's own (lineage) order
         store.write_bytes(run.out.fragment(m["source_id"]), fragment_bytes(ordered))
         kept = [r for r in ordered if r["status"] == OK]
-        marker = m | {"samples": len(kept), "rejected": len(ordered) - len(kept), "bytes": sum(r["bytes"] for r in kept),
+        marker = m | {"samples": len(kept), "rejected": len(ordered) - len(kept),
+                      "bytes": sum(r["bytes"] for r in kept),
                       "stage_fingerprints": {**(m.get("stage_fingerprints") or {}), stage: run.fps[stage]},
                       "annotator_fingerprints": {**recorded, **{n: run.ann_fps[n] for n in redo}}}
         store.write_bytes(run.out.committed(m["source_id"]), (atomic.dumps(marker) + "\n").encode("utf-8"))
@@ -218,7 +223,6 @@ def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summa
         redone += 1
     summary.redone[stage], summary.skipped[stage] = redone, len(markers) - redone
     summary.samples[stage], summary.rejected[stage] = judged, rejected
-    return redone > 0
 
 
 def _markers(out: OutDir) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -270,13 +274,12 @@ def rerun(out_dir: str | Path, cfg, stages: list[str]) -> RerunSummary:
         if not done:
             raise ConfigError("out", f"{out.root} has no committed input (inputs/*.done.json): finish the build first")
         summary = RerunSummary(out.root, todo, len(done))
-        rewrote = False
         for stage in todo:
             if stage in SIDE_STAGES:
                 _side_stage(run, stage, done, summary)
             else:
-                rewrote = _annotator_stage(run, stage, done, summary) or rewrote
-        if rewrote:
+                _annotator_stage(run, stage, done, summary)
+        if any(s not in SIDE_STAGES for s in todo):  # also when an interrupted try rewrote every input already
             _refinish(out, done, failed, cfg.writer)
         out.store.remove_tree(PARTS)
         fps = {**(record.get("stage_fingerprints") or {}), **{s: run.fps[s] for s in todo}}

@@ -2,8 +2,8 @@
 
 A re-run stage first takes back its own earlier verdicts — recognised by the reasons its steps write — then runs:
   caption   "caption …" (the captioner's clip rejections) and "llm_judge: …" / "llm_judge unavailable: …"
-  annotator for each condition it makes again: "condition <c> unavailable: …", "no <c>: …" and "error: …" on a task
-            that needs <c> (uvc_data.annotators.base)
+  annotator for each condition it makes again: "condition <c> unavailable: …", "no <c>: …" and "error: …" on a
+            task that needs <c> (uvc_data.annotators.base)
   filters   "<name>: …" / "<name> unavailable: …" for every task filter of the build's config or of this one
             (uvc_data.filters.base)
 A task taken back is alive again only when every condition it needs is in the shard or made again by this stage

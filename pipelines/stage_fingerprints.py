@@ -30,8 +30,10 @@ def _filter_data(cfg, names) -> list[Any]:
 
 def annotator_fingerprints(cfg) -> dict[str, str]:
     """Annotator name → fingerprint of its resolved options."""
-    return {n: fingerprint({"annotator": n, "options": fingerprint_data(ANNOTATORS.config(n, cfg.annotator_options.get(n)))},
-                           schema=SCHEMA) for n in cfg.annotators}
+    def options(n: str) -> Any:
+        return fingerprint_data(ANNOTATORS.config(n, cfg.annotator_options.get(n)))
+
+    return {n: fingerprint({"annotator": n, "options": options(n)}, schema=SCHEMA) for n in cfg.annotators}
 
 
 def stage_fingerprints(cfg) -> dict[str, str]:

@@ -39,5 +39,6 @@ def describe_change(out: str, old: dict[str, str] | None, new: dict[str, str] | 
                      f"`{rerun_command(out, present)}` with this run's --recipe/--config/--set redoes just those.")
     else:
         fixed = [s for s in changed if s not in RERUNNABLE]
-        text += f" {', '.join(fixed)} cannot be re-run from the shards (the split decodes the sources; the writer fixes every byte)."
+        text += (f" {', '.join(fixed)} cannot be re-run from the shards (the split decodes the sources; the writer "
+                 "fixes every byte).")
     return text
