@@ -269,3 +269,18 @@ def json_member(out: Path, key: str) -> bytes:
             if f"{key}.json" in tar.getnames():
                 return tar.extractfile(f"{key}.json").read()
     raise KeyError(key)
+
+
+def test_rerun_takes_the_out_dir_lock(built, capsys):
+    from uvc_data.writer.layout import OutDir
+
+    src, out = built
+    holder = OutDir(out)
+    holder.lock()
+    try:
+        capsys.readouterr()
+        assert _rerun(out, "--stage", "caption") == 1
+        assert "another build is running" in capsys.readouterr().err and not (out / "side").exists()
+    finally:
+        holder.unlock()
+    assert _rerun(out, "--stage", "caption") == 0
