@@ -6,7 +6,8 @@ sidecar lookups still work), and the side table `OUT/side/caption.parquet` is wr
 `OUT/side/filters.parquet`, which holds the final verdicts). Shards and manifest are not rewritten. Readers take the
 new prompts with `iter_samples(shards, side=OUT)` — or only the prompts with `captions=OUT/side/caption.parquet`, as
 earlier toolkits' `OUT/captions.parquet`, which is still read. Infrastructure failures (an endpoint down after its
-retries) stop the command; rerun it: inputs already captioned are skipped.
+retries) stop the command; rerun it: inputs already captioned are skipped. It always captions again (the caption
+stage forced: `uvc data rerun --stage caption` skips inputs whose caption config and state did not change).
 """
 from __future__ import annotations
 
@@ -31,6 +32,6 @@ class RecaptionSummary:
 def recaption(out_dir: str | Path, cfg) -> RecaptionSummary:
     from pipelines.stage_fingerprints import stage_fingerprints
 
-    s = rerun(out_dir, cfg, ["caption"])
+    s = rerun(out_dir, cfg, ["caption"], force=True)  # always: an edited sidecar, a new model behind the endpoint
     samples, rejected = s.samples["caption"], s.rejected["caption"]
     return RecaptionSummary(samples, samples - rejected, rejected, s.tables[0], stage_fingerprints(cfg)["caption"])

@@ -19,7 +19,9 @@ the given config:
 
 Resume: an interrupted rerun, run again, skips what it finished — an annotator stage the inputs whose marker already
 has the new fingerprint, a side-table stage the inputs whose part (`side/_parts/<stage>/`) matches — and a rerun with
-nothing to redo writes the same tables again and no shard. It takes the out dir's lock, as a build does. The split and
+nothing to redo (every input's state and config those the tables and markers record) writes nothing. `force` redoes
+the named stages anyway (what no fingerprint sees: an edited sidecar file, a new model behind the same endpoint);
+`uvc data recaption` always forces the caption stage. It takes the out dir's lock, as a build does. The split and
 the writer cannot be redone from the shards: a config whose writer settings differ from the build's is refused, a
 different split config is reported (`still_differ`) and otherwise ignored.
 build.json then records the new fingerprints of the stages redone, so `uvc data build` with this config carries on.
@@ -43,8 +45,8 @@ from uvc_data.configurable import validate
 from uvc_data.errors import ConfigError
 from uvc_data.sample import Sample, VideoInput
 from uvc_data.shards import write_tar
-from uvc_data.side_tables import (LEGACY_CAPTIONS, SIDE_DIR, SideTables, find_side_tables, read_rows, state_digest,
-                                  table_bytes)
+from uvc_data.side_tables import (LEGACY_CAPTIONS, SIDE_DIR, SideTables, find_side_tables, read_rows, read_table,
+                                  state_digest, table_bytes)
 from uvc_data.steps.base import run_chain
 from uvc_data.writer import atomic
 from uvc_data.writer.finish import finish
@@ -118,56 +120,88 @@ def _prepared(sample: Sample, tables: SideTables, before: str) -> tuple[Sample, 
     return sample, state_digest(sample.tasks, sample.rejected)
 
 
-def _side_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary) -> None:
-    """caption or filters: a side table, from per-input parts (an interrupted run resumes at the next input)."""
+def _done_before(store, rel: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(source_id, digest) → rows, of the stage's table as it stands (what an earlier run judged)."""
+    if not store.exists(rel):
+        return {}
+    try:
+        _, rows, inputs = read_table(store.read_bytes(rel))
+    except Exception:  # unreadable: judged again
+        return {}
+    out, at = {}, 0
+    for sid, digest, n in inputs:
+        out[(sid, digest)] = rows[at: at + n]
+        at += n
+    return out
+
+
+def _side_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary, force: bool) -> None:
+    """caption or filters: a side table, from per-input parts (an interrupted run resumes at the next input); an
+    input whose state and config are those the table already holds keeps its rows (a repeated rerun is a no-op)."""
     store = run.out.store
     tables, tables_digest = run.tables(stage)
     owns = caption_owns if stage == "caption" else filters_own(run.filter_names)
     steps = caption_steps(run.cfg) if stage == "caption" else task_filter_steps(run.cfg)
+    rel = f"{SIDE_DIR}/{stage}.parquet"
+    current = {} if force else _done_before(store, rel)
     parts_dir = f"{PARTS}/{stage}"
     store.prepare(parts_dir)
     existing = set(store.list(parts_dir))
-    names, redone, judged, rejected = [], 0, 0, 0
+    inputs: list[list[Any]] = []
+    all_rows: list[dict[str, Any]] = []
+    redone = 0
     for m in markers:
         digest = hashlib.sha1(json.dumps([run.fps[stage], tables_digest, m.get("stage_fingerprints"),
                                           m.get("annotator_fingerprints"), m["shards"]], sort_keys=True).encode())
-        name = f"{m['source_id']}-{digest.hexdigest()[:16]}.parquet"
-        names.append(name)
-        if name in existing:
-            continue
-        before: dict[str, tuple[str, dict[str, float]]] = {}
-
-        def opened(m=m, before=before):  # streamed: a long input's clips are never all decoded at once
-            for _, item in input_items(run.out, m):
-                sample, base = _prepared(open_item(item), tables, stage)
-                before[sample.key] = (base, dict(sample.signals))
-                sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, owns, run.order,
-                                                          set(sample.conditions))
-                yield sample
-
-        rows = []
-        for sample in run_chain(steps, opened()):
-            base, old_signals = before[sample.key]
-            reason = sample.rejected.get("clip")
-            rows.append({"key": sample.key, "stage": stage, "stage_fingerprint": run.fps[stage],
-                         "prompt": (None if reason else sample.prompt) if stage == "caption" else None,
-                         "tasks": list(sample.tasks), "rejected": dict(sample.rejected),
-                         "signals": {k: float(v) for k, v in sample.signals.items() if old_signals.get(k) != v},
-                         "base": base})
-        store.write_bytes(f"{parts_dir}/{name}", table_bytes(rows))
-        redone += 1
-    all_rows = [r for n in names for r in read_rows(store.read_bytes(f"{parts_dir}/{n}"))[1]]
-    judged = len(all_rows)
-    rejected = sum(1 for r in all_rows if "clip" in r["rejected"] or (not r["tasks"] and r["rejected"]))
-    rel = f"{SIDE_DIR}/{stage}.parquet"
-    store.write_bytes(rel, table_bytes(all_rows))
+        digest = digest.hexdigest()[:16]
+        name = f"{m['source_id']}-{digest}.parquet"
+        if (m["source_id"], digest) in current:
+            rows = current[(m["source_id"], digest)]
+        elif name in existing:
+            rows = read_rows(store.read_bytes(f"{parts_dir}/{name}"))[1]
+        else:
+            rows = _judge(run, stage, m, tables, owns, steps)
+            store.write_bytes(f"{parts_dir}/{name}", table_bytes(rows))
+            redone += 1
+        inputs.append([m["source_id"], digest, len(rows)])
+        all_rows += rows
+    data = table_bytes(all_rows, inputs)
+    if not store.exists(rel) or store.read_bytes(rel) != data:
+        store.write_bytes(rel, data)
     store.remove_tree(parts_dir)
     summary.tables.append(store.where(rel))
     summary.redone[stage], summary.skipped[stage] = redone, len(markers) - redone
-    summary.samples[stage], summary.rejected[stage] = judged, rejected
+    summary.samples[stage] = len(all_rows)
+    summary.rejected[stage] = sum(1 for r in all_rows if "clip" in r["rejected"] or (not r["tasks"] and r["rejected"]))
 
 
-def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary) -> None:
+def _judge(run: _Run, stage: str, m: dict[str, Any], tables: SideTables, owns, steps) -> list[dict[str, Any]]:
+    """One input's rows of a side-table stage: its samples (streamed: a long input's clips are never all decoded
+    at once) with the earlier tables applied and the stage's own verdicts taken back, through the stage's steps."""
+    before: dict[str, tuple[str, dict[str, float]]] = {}
+
+    def opened():
+        for _, item in input_items(run.out, m):
+            sample, base = _prepared(open_item(item), tables, stage)
+            before[sample.key] = (base, dict(sample.signals))
+            sample.tasks, sample.rejected = take_back(sample.tasks, sample.rejected, owns, run.order,
+                                                      set(sample.conditions))
+            yield sample
+
+    rows = []
+    for sample in run_chain(steps, opened()):
+        base, old_signals = before[sample.key]
+        reason = sample.rejected.get("clip")
+        rows.append({"key": sample.key, "stage": stage, "stage_fingerprint": run.fps[stage],
+                     "prompt": (None if reason else sample.prompt) if stage == "caption" else None,
+                     "tasks": list(sample.tasks), "rejected": dict(sample.rejected),
+                     "signals": {k: float(v) for k, v in sample.signals.items() if old_signals.get(k) != v},
+                     "base": base})
+    return rows
+
+
+def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summary: RerunSummary,
+                     force: bool) -> None:
     """Rewrite the shard groups of the inputs whose annotators of `stage` changed (their markers updated in
     `markers`)."""
     store, writer = run.out.store, run.cfg.writer
@@ -177,7 +211,7 @@ def _annotator_stage(run: _Run, stage: str, markers: list[dict[str, Any]], summa
     redone = judged = rejected = 0
     for i, m in enumerate(markers):
         recorded = m.get("annotator_fingerprints") or {}
-        redo = [n for n in names if recorded.get(n) != run.ann_fps[n]]
+        redo = list(names) if force else [n for n in names if recorded.get(n) != run.ann_fps[n]]
         if (m.get("stage_fingerprints") or {}).get(stage) == run.fps[stage] and not redo:
             continue
         if not redo:  # only the plan's grouping changed (a model annotator got or lost a stage): nothing to make
@@ -255,8 +289,11 @@ def _check_writer(run: _Run) -> None:
                                     "new members next to the build's: give the build's writer.* settings")
 
 
-def rerun(out_dir: str | Path, cfg, stages: list[str]) -> RerunSummary:
-    """Redo `stages` (and then the filters stage) of the built dataset in `out_dir` (a folder or a URL)."""
+def rerun(out_dir: str | Path, cfg, stages: list[str], force: bool = False) -> RerunSummary:
+    """Redo `stages` (and then the filters stage) of the built dataset in `out_dir` (a folder or a URL).
+    `force`: redo the named stages for every input, also those already current for this config (a changed sidecar
+    file, a new model behind the same endpoint: what no fingerprint sees). A forced side-table stage still resumes
+    an interrupted try; a forced annotator stage redoes every input again."""
     validate(cfg)
     todo = plan(cfg, list(stages))
     out = OutDir(out_dir, cfg.writer.staging_dir, cfg.executor.lock)
@@ -275,10 +312,11 @@ def rerun(out_dir: str | Path, cfg, stages: list[str]) -> RerunSummary:
             raise ConfigError("out", f"{out.root} has no committed input (inputs/*.done.json): finish the build first")
         summary = RerunSummary(out.root, todo, len(done))
         for stage in todo:
+            forced = force and stage in stages
             if stage in SIDE_STAGES:
-                _side_stage(run, stage, done, summary)
+                _side_stage(run, stage, done, summary, forced)
             else:
-                _annotator_stage(run, stage, done, summary)
+                _annotator_stage(run, stage, done, summary, forced)
         if any(s not in SIDE_STAGES for s in todo):  # also when an interrupted try rewrote every input already
             _refinish(out, done, failed, cfg.writer)
         out.store.remove_tree(PARTS)

@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rr.add_argument("--stage", dest="stages", action="append", default=[], required=True,
                     choices=["caption", "annotate", "depth", "pose", "flow", "filters"],
                     help="a stage to re-run (repeatable)")
+    rr.add_argument("--force", action="store_true",
+                    help="redo the named stages for every input, also those already current for this config (an "
+                         "edited sidecar file, a new model behind the same endpoint)")
     _config_args(rr)
     rr.add_argument("--no-lock", action="store_true", help="do not lock the out dir; = --set executor.lock=off")
     rr.set_defaults(func=_rerun)
@@ -126,7 +129,7 @@ def _rerun(args: argparse.Namespace) -> int:
     from pipelines.rerun import rerun
     from uvc_data.configurable import validate
 
-    s = rerun(args.out, validate(load_config(args)), args.stages)
+    s = rerun(args.out, validate(load_config(args)), args.stages, force=args.force)
     for stage in s.stages:
         print(f"{stage}: {s.redone.get(stage, 0)} inputs redone, {s.skipped.get(stage, 0)} already current, "
               f"{s.samples.get(stage, 0)} samples judged ({s.rejected.get(stage, 0)} rejected)", file=sys.stderr)

@@ -63,8 +63,10 @@ def schema() -> Any:
     ], metadata={"schema": SIDE_SCHEMA})
 
 
-def table_bytes(rows: list[dict[str, Any]]) -> bytes:
-    """Rows (dicts with the schema's columns; maps as dicts) → Parquet bytes, maps sorted (deterministic)."""
+def table_bytes(rows: list[dict[str, Any]], inputs: list[list[Any]] | None = None) -> bytes:
+    """Rows (dicts with the schema's columns; maps as dicts) → Parquet bytes, maps sorted (deterministic).
+    `inputs` ([source_id, digest, rows] per input, in row order) goes into the schema metadata: what a rerun
+    compares to reuse an input's rows instead of judging it again."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -76,12 +78,20 @@ def table_bytes(rows: list[dict[str, Any]]) -> bytes:
             row[name] = sorted(dict(row[name] or {}).items())
         clean.append(row)
     sink = pa.BufferOutputStream()
+    if inputs is not None:
+        sch = sch.with_metadata({"schema": SIDE_SCHEMA, "inputs": json.dumps(inputs)})
     pq.write_table(pa.Table.from_pylist(clean, schema=sch), sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
 def read_rows(data: bytes) -> tuple[str, list[dict[str, Any]]]:
     """Parquet bytes of a side table (or a legacy captions table) → (schema, rows with maps as dicts)."""
+    found, rows, _ = read_table(data)
+    return found, rows
+
+
+def read_table(data: bytes) -> tuple[str, list[dict[str, Any]], list[list[Any]]]:
+    """(schema, rows with maps as dicts, the `inputs` metadata table_bytes recorded, [] when none)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -94,7 +104,8 @@ def read_rows(data: bytes) -> tuple[str, list[dict[str, Any]]]:
         for name in ("rejected", "signals"):
             if name in row:
                 row[name] = dict(row[name] or [])
-    return found, rows
+    inputs = json.loads((table.schema.metadata or {}).get(b"inputs", b"[]"))
+    return found, rows, inputs
 
 
 @dataclass

@@ -85,6 +85,16 @@ def test_rerun_caption_writes_a_side_table_and_leaves_the_shards(built):
     assert samples and {s.prompt for s in samples} == {"Cyclists and cars pass along a city street."}
     plain = list(iter_samples(out / "shards", conditions=False))
     assert {s.prompt for s in plain} == {"A first caption of a street."}
+    # the same rerun again: every input current, nothing written; an edited sidecar is what --force is for
+    stamp = {p.name: p.stat().st_mtime_ns for p in (out / "side").iterdir()}
+    (src / "bikes.txt").write_text("Cars and cyclists on a city street.")
+    assert _rerun(out, "--stage", "caption") == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "side").iterdir()} == stamp
+    assert _rerun(out, "--stage", "caption", "--force") == 0
+    assert {s.prompt for s in iter_samples(out / "shards", side=out, decode=False)} == {
+        "Cars and cyclists on a city street."}
+    (src / "bikes.txt").write_text("Cyclists and cars pass along a city street.")
+    assert _rerun(out, "--stage", "caption", "--force") == 0
     # the trainer reads the out dir's side tables by default (data.side_tables=None), none with []
     from vdot_train.data import TrainData
     from vdot_train.trainer.config import DataConfig
