@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.dry_run import DryRunReport, dry_run
+from pipelines.stage_fingerprints import annotator_fingerprints, stage_fingerprints
 from pipelines.stage_plan import StagesConfig, make_stages
 from uvc_data.annotators import ANNOTATORS, DEFAULT_ANNOTATORS
 from uvc_data.captioners import CaptionConfig
@@ -110,4 +111,5 @@ def build_dataset(inputs: list[str], out_dir: str | Path, cfg: BuildConfig, limi
     store = Store(str(out_dir), cfg.writer.staging_dir)  # a local folder or a URL (s3://bucket/prefix)
     store.prepare()
     store.write_bytes("config.json", (json.dumps(to_dict(cfg), indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    return run_build(videos, make_stages(cfg), out_dir, cfg.executor, cfg.writer, fingerprint(cfg))
+    return run_build(videos, make_stages(cfg), out_dir, cfg.executor, cfg.writer, fingerprint(cfg),
+                     stage_fingerprints(cfg), annotator_fingerprints(cfg))

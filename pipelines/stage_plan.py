@@ -81,7 +81,7 @@ def _split_steps(cfg) -> list[Step]:
             *(build_filter(n, cfg.filter_options.get(n)) for n in cfg.clip_filters)]
 
 
-def _caption_steps(cfg) -> list[Step]:
+def caption_steps(cfg) -> list[Step]:
     steps: list[Step] = [CaptionStep(cfg.caption)]
     if cfg.judge:
         steps.append(build_filter("llm_judge", cfg.filter_options.get("llm_judge")))
@@ -90,22 +90,31 @@ def _caption_steps(cfg) -> list[Step]:
 
 def _annotator_steps(cfg, names: tuple[str, ...], with_task_filters: bool) -> list[Step]:
     steps: list[Step] = [build_annotator(n, cfg.annotator_options.get(n)) for n in names]
-    if with_task_filters:
-        steps += [build_filter(n, cfg.filter_options.get(n)) for n in cfg.task_filters]
-    return steps
+    return steps + (task_filter_steps(cfg) if with_task_filters else [])
+
+
+def task_filter_steps(cfg) -> list[Step]:
+    return [build_filter(n, cfg.filter_options.get(n)) for n in cfg.task_filters]
+
+
+def annotator_groups(cfg) -> list[tuple[str, tuple[str, ...]]]:
+    """(stage name, its annotators in run order) after the caption stage: the CPU annotators' "annotate" stage
+    (present even when empty, unless every annotator has a stage of its own), then one stage per model annotator
+    whose model backend is configured. The task-aware filters join the last of them."""
+    own = [n for n in cfg.annotators if n in MODEL_STAGES and has_own_stage(n, cfg.annotator_options.get(n))]
+    cpu = tuple(n for n in cfg.annotators if n not in own)
+    groups: list[tuple[str, tuple[str, ...]]] = [("annotate", cpu)] if cpu or not own else []
+    return groups + [(n, (n,)) for n in own]
 
 
 def make_stages(cfg) -> list[StageSpec]:
     """The BuildConfig's stage plan (see the module docstring). Factories are partials of module-level functions
     of the picklable config, so Ray workers build their own steps."""
     s: StagesConfig = cfg.stages
-    own = [n for n in cfg.annotators if n in MODEL_STAGES and has_own_stage(n, cfg.annotator_options.get(n))]
-    cpu = tuple(n for n in cfg.annotators if n not in own)
-    groups: list[tuple[str, tuple[str, ...], StageResources]] = [("annotate", cpu, s.annotate)] if cpu or not own else []
-    groups += [(n, (n,), getattr(s, n)) for n in own]
+    groups = [(name, names, getattr(s, name)) for name, names in annotator_groups(cfg)]
     specs = [StageSpec("split", partial(_split_steps, cfg), s.split.num_cpus, s.split.num_gpus, s.split.concurrency),
              # the caption stage decodes only the frames its captioner samples (transport.LazyFrames)
-             StageSpec("caption", partial(_caption_steps, cfg), s.caption.num_cpus, s.caption.num_gpus,
+             StageSpec("caption", partial(caption_steps, cfg), s.caption.num_cpus, s.caption.num_gpus,
                        s.caption.concurrency, lazy_frames=True, batch_size=cfg.caption.batch_size)]
     for i, (name, names, res) in enumerate(groups):
         last = i == len(groups) - 1

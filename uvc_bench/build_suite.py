@@ -25,6 +25,7 @@ import numpy as np
 
 from uvc_data.errors import BadInputError, ConfigError
 from uvc_data.shards import sample_from_wds, shard_paths
+from uvc_data.side_tables import SideTables
 from uvc_data.tasks import TaskDef, bench_tasks, get_task, route_official_subtask
 from uvc_data.vcu import VCU, build_vcu, to_uint8
 from uvc_data.video.codec import encode_png, encode_video
@@ -43,6 +44,10 @@ class BuildSuiteConfig:
     tasks: list[str] = field(default_factory=list)  # empty = the 18 bench tasks
     split: str = ""  # only samples whose split is this (empty = any split)
     crf: int = 12  # H.264 quality of src_video / gt (masks are lossless)
+    # side tables of `uvc data rerun` (uvc_data.side_tables) applied over each sample's json: new prompts, tasks and
+    # verdicts; clips they reject are never cases. None: those of the out dir each shards folder `OUT/shards` is in
+    # (OUT/side/*.parquet, if any); [] none; else out dirs, side/ folders or .parquet files
+    side_tables: list[str] | None = None
 
     def validate(self) -> None:
         if not self.shards:
@@ -72,7 +77,21 @@ def serves(task: TaskDef, meta: dict[str, Any]) -> bool:
 def _raw_items(paths: list[str]) -> Iterator[dict[str, Any]]:
     import webdataset as wds
 
+    from uvc_data.remote import is_url
+    from uvc_data.shard_index import iter_shard
+
+    if any(is_url(p) for p in paths):  # webdataset opens URLs through shell pipes; fsspec reads them here
+        for p in paths:
+            yield from iter_shard(p)
+        return
     yield from wds.WebDataset(paths, shardshuffle=False, empty_check=False)
+
+
+def side_tables_for(cfg: BuildSuiteConfig) -> SideTables:
+    """The side tables the suite applies (see BuildSuiteConfig.side_tables)."""
+    if cfg.side_tables is None:
+        return SideTables.beside(cfg.shards)
+    return SideTables.load(cfg.side_tables) if cfg.side_tables else SideTables([])
 
 
 def select_cases(metas: list[dict[str, Any]], tasks: list[TaskDef], per_task: int, seed: int,
@@ -120,7 +139,10 @@ def build_suite(cfg: BuildSuiteConfig, log=print) -> dict[str, Any]:
     cfg.validate()
     paths = shard_paths(cfg.shards)
     tasks = [get_task(t) for t in cfg.tasks] if cfg.tasks else bench_tasks()
+    side = side_tables_for(cfg)
     metas = [json.loads(item["json"]) for item in _raw_items(paths) if "json" in item]
+    if side:
+        metas = [m for m in (side.apply_meta(m) for m in metas) if m is not None]
     if not metas:
         raise BadInputError(f"no samples in shards {paths}; build shards with `uvc data build` first")
     chosen = select_cases(metas, tasks, cfg.per_task, cfg.seed, cfg.split)
@@ -137,6 +159,8 @@ def build_suite(cfg: BuildSuiteConfig, log=print) -> dict[str, Any]:
         if item.get("__key__") not in wanted_keys:
             continue
         sample = sample_from_wds(item)
+        if side and side.apply_sample(sample) is None:
+            continue
         assert sample.frames is not None
         if not shape:
             shape = {"height": sample.size[0], "width": sample.size[1], "num_frames": sample.num_frames,

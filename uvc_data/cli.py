@@ -34,13 +34,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_build)
 
     rc = sub.add_parser("recaption", help="caption a built dataset again from its shards (no decoding of the sources, "
-                                          "no annotators) → OUT/captions.parquet",
+                                          "no annotators) → OUT/side/caption.parquet",
                         description="Reads the clips from OUT/shards, runs the configured captioner (--set caption.*) "
-                                    "and writes the side table OUT/captions.parquet; readers take it with "
-                                    "iter_samples(shards, captions=...).")
-    rc.add_argument("out", help="the --out folder of a finished build")
+                                    "and writes the side table OUT/side/caption.parquet (= uvc data rerun OUT --stage "
+                                    "caption); readers take it with iter_samples(shards, side=OUT).")
+    rc.add_argument("out", help="the --out folder or URL of a finished build")
     _config_args(rc)
+    rc.add_argument("--no-lock", action="store_true", help="do not lock the out dir; = --set executor.lock=off")
     rc.set_defaults(func=_recaption)
+
+    rr = sub.add_parser("rerun", help="re-run stages of a built dataset from its shards (captions, annotators, task "
+                                      "filters) without decoding the sources",
+                        description="Redoes the named stages with this config (--recipe/--config/--set as in build) "
+                                    "from the shards, then the task filters: caption and filters write side tables "
+                                    "(OUT/side/<stage>.parquet); annotator stages rewrite each input's shard group "
+                                    "with the new condition members (others copied as bytes). Interrupted: run it "
+                                    "again, finished inputs are skipped.")
+    rr.add_argument("out", help="the --out folder or URL of a finished build")
+    rr.add_argument("--stage", dest="stages", action="append", default=[], required=True,
+                    choices=["caption", "annotate", "depth", "pose", "flow", "filters"],
+                    help="a stage to re-run (repeatable)")
+    rr.add_argument("--force", action="store_true",
+                    help="redo the named stages for every input, also those already current for this config (an "
+                         "edited sidecar file, a new model behind the same endpoint)")
+    _config_args(rr)
+    rr.add_argument("--no-lock", action="store_true", help="do not lock the out dir; = --set executor.lock=off")
+    rr.set_defaults(func=_rerun)
 
     r = sub.add_parser("recipes", help="list the named build recipes")
     add_json_flag(r)
@@ -101,6 +120,23 @@ def _recaption(args: argparse.Namespace) -> int:
     s = recaption(args.out, validate(load_config(args)))
     print(f"recaptioned {s.samples} samples ({s.captioned} captioned, {s.rejected} rejected) → {s.path}",
           file=sys.stderr)
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from pipelines.rerun import rerun
+    from uvc_data.configurable import validate
+
+    s = rerun(args.out, validate(load_config(args)), args.stages, force=args.force)
+    for stage in s.stages:
+        print(f"{stage}: {s.redone.get(stage, 0)} inputs redone, {s.skipped.get(stage, 0)} already current, "
+              f"{s.samples.get(stage, 0)} samples judged ({s.rejected.get(stage, 0)} rejected)", file=sys.stderr)
+    if s.still_differ:
+        print(f"note: stages still built with another config: {', '.join(s.still_differ)}", file=sys.stderr)
+    json.dump(asdict(s), sys.stdout, indent=2, sort_keys=True)
+    print()
     return 0
 
 

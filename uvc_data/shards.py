@@ -231,8 +231,9 @@ def shard_paths(paths: str | Path | Iterable[str | Path]) -> list[str]:
 
 
 def read_captions(path: str | Path) -> dict[str, str]:
-    """A captions side table (`uvc data recaption`: captions.parquet, columns key, prompt) → {key: prompt} of the
-    samples it captioned (rows whose caption was rejected carry no prompt and are left out)."""
+    """A captions side table (`uvc data recaption`: OUT/side/caption.parquet, or an earlier toolkit's
+    OUT/captions.parquet; columns key, prompt) → {key: prompt} of the samples it captioned (rows whose caption was
+    rejected carry no prompt and are left out)."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(str(path), columns=["key", "prompt"]).to_pylist()
@@ -241,16 +242,21 @@ def read_captions(path: str | Path) -> dict[str, str]:
 
 def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
                  captions: str | Path | dict[str, str] | None = None,
-                 conditions: bool = True) -> Iterator[Sample]:
+                 conditions: bool = True, side: Any = None) -> Iterator[Sample]:
     """Read Samples back from shards with the plain `webdataset` package (no pickles, raw bytes only); shards at
     URLs (s3://) through fsspec and uvc_data.shard_index.
-    `captions`: a side table (path of captions.parquet, or {key: prompt}) whose prompts replace the shards' own."""
+    `captions`: a side table (path of a captions table, or {key: prompt}) whose prompts replace the shards' own.
+    `side`: side tables of `uvc data rerun` (an out dir, its side/ folder, .parquet files, a list of those, or a
+    uvc_data.side_tables.SideTables), applied in stage order; clips they reject are skipped (uvc_data.side_tables).
+    A sample whose own json rejects it (an annotator rerun leaves such samples in their shard) is skipped too."""
     import webdataset as wds
 
     from uvc_data.remote import is_url
     from uvc_data.shard_index import iter_shard
+    from uvc_data.side_tables import SideTables, is_rejected
 
     table = read_captions(captions) if isinstance(captions, (str, Path)) else (captions or {})
+    tables = side if isinstance(side, SideTables) or side is None else SideTables.load(side)
     files = shard_paths(paths)
     if any(is_url(f) for f in files):  # webdataset opens URLs through shell pipes; fsspec reads them here
         items: Iterable[dict[str, Any]] = (item for f in files for item in iter_shard(f))
@@ -260,6 +266,10 @@ def iter_samples(paths: str | Path | Iterable[str | Path], decode: bool = True,
         sample = sample_from_wds(item, decode=decode, conditions=conditions)
         if sample.key in table:
             sample.prompt = table[sample.key]
+        if tables is not None and tables.apply_sample(sample) is None:
+            continue
+        if is_rejected(sample.tasks, sample.rejected):
+            continue
         yield sample
 
 

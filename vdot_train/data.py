@@ -46,13 +46,14 @@ class SampleStream:
 
     def __init__(self, shards: Sequence[str] = (), samples: Sequence[Sample] | None = None, seed: int = 0,
                  rank: int = 0, world: int = 1, exclude: set[str] | frozenset[str] = frozenset(), prefetch: int = 0,
-                 shuffle: str = "samples", captions: dict[str, str] | None = None):
+                 shuffle: str = "samples", captions: dict[str, str] | None = None, side=None):
         if samples is None and not shards:
             raise ConfigError("data.shards", "no training data: give WebDataset shards")
         if shuffle not in ("samples", "shards"):
             raise ConfigError("data.shuffle", f"must be 'samples' or 'shards', got {shuffle!r}")
         self.shuffle = shuffle
         self.captions = captions or {}  # key → prompt from a recaption side table (uvc_data.shards.read_captions)
+        self.side = side  # uvc_data.side_tables.SideTables applied over each sample's json (its rejects: in exclude)
         self.exclude = frozenset(exclude)  # held-out keys (a bench suite's holdout.txt): never trained on
         self.prefetch = prefetch  # samples read and decoded ahead on a background thread (0 = in the caller)
         self.samples = [s for s in samples if s.key not in self.exclude] if samples is not None else None
@@ -118,6 +119,8 @@ class SampleStream:
     def _captioned(self, sample: Sample) -> Sample:
         if sample.key in self.captions:
             sample.prompt = self.captions[sample.key]
+        if self.side:
+            self.side.apply_sample(sample)  # the keys the tables reject are excluded when the shards are indexed
         return sample
 
     def _entries(self, path: str) -> list:
@@ -244,8 +247,14 @@ class TrainData:
                 from uvc_data.shards import read_captions
 
                 captions = read_captions(cfg.captions_file)
+            side = None
+            if cfg.shards and cfg.side_tables != []:
+                from uvc_data.side_tables import SideTables
+
+                side = SideTables.load(cfg.side_tables) if cfg.side_tables else SideTables.beside(cfg.shards)
+                exclude = set(exclude) | side.rejected_keys()
             self.samples = SampleStream(cfg.shards, samples, cfg.seed, rank, world, exclude, cfg.prefetch, cfg.shuffle,
-                                        captions)
+                                        captions, side)
         else:
             self.prompts = PromptStream.from_file(cfg.prompts_file, cfg.seed, rank, world)
         self.batches = 0

@@ -208,9 +208,9 @@ def test_recaption_from_the_shards_without_the_sources(tmp_path):
     (src / "bikes.txt").write_text("Cyclists and cars pass along a city street.")
     assert main(["data", "recaption", str(out), "--recipe", "tiny"]) == 0
     assert _digests(out) == before  # shards, manifest, failures untouched
-    table = read_captions(out / "captions.parquet")
+    table = read_captions(out / "side" / "caption.parquet")
     kept = [s.key for s in iter_samples(out / "shards", decode=False)]
     assert sorted(table) == sorted(kept) and set(table.values()) == {"Cyclists and cars pass along a city street."}
-    samples = list(iter_samples(out / "shards", captions=out / "captions.parquet", conditions=False))
+    samples = list(iter_samples(out / "shards", side=out, conditions=False))
     assert {s.prompt for s in samples} == {"Cyclists and cars pass along a city street."}
     assert all(s.frames is not None and not s.conditions for s in samples)

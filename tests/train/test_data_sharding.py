@@ -122,3 +122,31 @@ def test_a_recaption_side_table_replaces_the_prompts(shards, tmp_path, shuffle):
     data = TrainData(None, DataConfig(shards=shards, captions_file=str(table), shuffle=shuffle, prefetch=0))
     got = {s.key: s.prompt for s in (data.samples.next() for _ in range(9))}
     assert got == after
+
+
+def test_side_tables_replace_prompts_and_verdicts_and_leave_rejected_clips_out(shards, tmp_path):
+    """data.side_tables: a `uvc data rerun` table's prompt and tasks apply over the shard's json; a clip it rejects is
+    never trained on (left out when the shards are indexed, so every rank still gets the same count)."""
+    from uvc_data.side_tables import state_digest, table_bytes
+    from vdot_train.data import TrainData
+    from vdot_train.trainer.config import DataConfig
+
+    first = SampleStream(shards, seed=0)
+    before = {s.key: s for s in (first.next() for _ in range(9))}
+    keys = sorted(before)
+    s0, s1 = before[keys[0]], before[keys[1]]
+    rows = [{"key": s0.key, "stage": "caption", "stage_fingerprint": "x", "prompt": "a rerun caption",
+             "tasks": ["t2v"], "rejected": {"gray": "llm_judge: no"}, "signals": {"caption_words": 3.0},
+             "base": state_digest(s0.tasks, s0.rejected)},
+            {"key": s1.key, "stage": "caption", "stage_fingerprint": "x", "prompt": None, "tasks": [],
+             "rejected": {"clip": "caption empty"}, "signals": {}, "base": state_digest(s1.tasks, s1.rejected)}]
+    side = tmp_path / "out" / "side"
+    side.mkdir(parents=True)
+    (side / "caption.parquet").write_bytes(table_bytes(rows))
+    data = TrainData(None, DataConfig(shards=shards, side_tables=[str(tmp_path / "out")], prefetch=0))
+    got = {s.key: s for s in (data.samples.next() for _ in range(8))}
+    assert set(got) == set(keys) - {s1.key}
+    assert got[s0.key].prompt == "a rerun caption" and got[s0.key].tasks == ["t2v"]
+    assert got[s0.key].signals["caption_words"] == 3.0
+    assert all(got[k].prompt == before[k].prompt for k in keys[2:])
+    assert data.samples.epoch == 0 and data.samples.next().key in got and data.samples.epoch == 1

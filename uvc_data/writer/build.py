@@ -40,8 +40,11 @@ def _check(inputs: list[VideoInput], stages: list[StageSpec]) -> None:
 
 
 def run_build(inputs: list[VideoInput], stages: list[StageSpec], out_dir: str | Path, exec_cfg: ExecutorConfig,
-              writer_cfg: WriterConfig, config_fingerprint: str) -> BuildSummary:
-    """Build (or resume building) `out_dir` from `inputs` through `stages`. Failed inputs never stop the run."""
+              writer_cfg: WriterConfig, config_fingerprint: str, stage_fingerprints: dict[str, str] | None = None,
+              annotator_fingerprints: dict[str, str] | None = None) -> BuildSummary:
+    """Build (or resume building) `out_dir` from `inputs` through `stages`. Failed inputs never stop the run.
+    `stage_fingerprints` / `annotator_fingerprints` (optional) are recorded in build.json and every commit marker
+    (see layout.check_fingerprint)."""
     validate(exec_cfg)
     validate(writer_cfg)
     _check(inputs, stages)
@@ -50,7 +53,8 @@ def run_build(inputs: list[VideoInput], stages: list[StageSpec], out_dir: str | 
     out.prepare()
     out.lock()
     try:
-        check_fingerprint(out, config_fingerprint, writer_cfg, exec_cfg.on_config_change)
+        check_fingerprint(out, config_fingerprint, writer_cfg, exec_cfg.on_config_change, stage_fingerprints,
+                          annotator_fingerprints)
         for folder in {out.staging.root, out.store.scratch}:
             atomic.sweep_tmp(folder)
         if not out.store.remote:

@@ -4,7 +4,8 @@ Once every sample of an input is staged (its staging done.json exists), `commit_
 local rename or one whole-object PUT):
   1. shards/<source_id>-0000.tar, -0001.tar, ...  its kept samples in lineage order, at most N samples / B bytes each
   2. inputs/<source_id>.parquet                  its manifest fragment (kept and rejected rows, shard + position)
-  3. inputs/<source_id>.done.json                the commit marker, LAST: fragment, shards, counts, seconds, stats
+  3. inputs/<source_id>.done.json                the commit marker, LAST: fragment, shards, counts, seconds, stats,
+                                                 the stage fingerprints of build.json
 and then removes the input's staging folder. The bytes depend on the input's samples alone — not on scheduling, not
 on the other inputs — so a resumed or repeated commit writes the same files, and adding inputs to a later build
 never rewrites a committed shard. A killed commit leaves no marker: the next run clears what it left and commits
@@ -21,7 +22,7 @@ from uvc_data.errors import UVCError
 from uvc_data.shards import write_tar
 from uvc_data.writer import atomic
 from uvc_data.writer.config import WriterConfig
-from uvc_data.writer.layout import SHARDS, OutDir, shard_name
+from uvc_data.writer.layout import SHARDS, OutDir, read_build_record, shard_name
 from uvc_data.writer.manifest import fragment_bytes
 from uvc_data.writer.records import OK
 from uvc_data.writer.staging import load_marker
@@ -72,6 +73,13 @@ def _groups(kept: list[dict[str, Any]], cfg: WriterConfig) -> list[list[dict[str
     return groups
 
 
+def _stage_record(out: OutDir) -> dict[str, Any]:
+    """The per-stage fingerprints build.json records (written before any commit), for the commit marker: what
+    `uvc data rerun` compares to know which stages of this input are current."""
+    record = read_build_record(out.store) or {}
+    return {k: record[k] for k in ("stage_fingerprints", "annotator_fingerprints") if k in record}
+
+
 def commit_input(out: OutDir, source_id: str, cfg: WriterConfig) -> CommitResult:
     """Write the staged input's shard group, fragment and marker (in that order), then drop its staging."""
     marker = load_marker(out.staging, source_id)
@@ -98,7 +106,7 @@ def commit_input(out: OutDir, source_id: str, cfg: WriterConfig) -> CommitResult
     commit = {"schema": COMMIT_SCHEMA, "source": marker["source"], "source_id": source_id, "index": marker["index"],
               "fragment": out.fragment(source_id).split("/", 1)[1], "shards": names, "samples": result.samples,
               "rejected": result.rejected, "bytes": result.bytes, "seconds": marker["seconds"],
-              "stats": marker["stats"]}
+              "stats": marker["stats"], **_stage_record(out)}
     out.store.write_bytes(out.committed(source_id), (atomic.dumps(commit) + "\n").encode("utf-8"))
     out.staging.reset(source_id)
     return result

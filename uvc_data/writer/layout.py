@@ -1,11 +1,13 @@
 """The out dir: where everything lives, the build lock, and the config fingerprint that guards resume.
 
 Durable (the out dir: a local folder or an fsspec URL such as s3://bucket/prefix):
-<out>/build.json                         fingerprint of the config that staged the samples (checked on every rerun)
+<out>/build.json                         fingerprint of the config that staged the samples (checked on every rerun),
+                                         and per stage (stage_fingerprints)
 <out>/shards/<source_id>-0000.tar        an input's shard group: its kept samples, in lineage order
 <out>/inputs/<source_id>.parquet         the input's manifest fragment (kept and rejected rows)
 <out>/inputs/<source_id>.done.json       its commit marker, written LAST (or <source_id>.failed.json)
 <out>/manifest.parquet, failures.jsonl, stats.json
+<out>/side/<stage>.parquet               side tables of `uvc data rerun` (uvc_data.side_tables)
 Temporary (the staging dir: <out>/_staging for a local out dir, else a local scratch dir; writer.staging_dir):
 <staging>/<source_id>/                   one <lineage>.tar per kept sample, then done.json; removed once committed
 """
@@ -23,7 +25,7 @@ from uvc_data.writer.store import Store
 
 BUILD_SCHEMA = "uvc-build/2"
 OLD_BUILD_SCHEMAS = ("uvc-build/1",)  # global shards packed by the driver at the end (shard-NNNNNN.tar)
-SHARDS, INPUTS = "shards", "inputs"
+SHARDS, INPUTS, SIDE = "shards", "inputs", "side"
 BUILD_JSON, MANIFEST, FAILURES, STATS = "build.json", "manifest.parquet", "failures.jsonl", "stats.json"
 
 
@@ -89,7 +91,7 @@ class OutDir:
             self.store.remove(f"{SHARDS}/{shard}")
 
     def restage_all(self) -> None:
-        for d in (SHARDS, INPUTS):
+        for d in (SHARDS, INPUTS, SIDE):  # side tables describe the samples being replaced
             self.store.remove_tree(d)
         shutil.rmtree(self.staging.root, ignore_errors=True)
         for f in (MANIFEST, FAILURES, STATS, BUILD_JSON):
@@ -105,14 +107,31 @@ def fingerprint(config_fingerprint: str, writer: WriterConfig) -> str:
     return config_fp(writer, pipeline=config_fingerprint)
 
 
-def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig, on_change: str) -> None:
+def read_build_record(store: Store) -> dict | None:
+    """build.json, or None when the out dir has none."""
+    return json.loads(store.read_bytes(BUILD_JSON)) if store.exists(BUILD_JSON) else None
+
+
+def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig, on_change: str,
+                      stage_fingerprints: dict[str, str] | None = None,
+                      annotator_fingerprints: dict[str, str] | None = None) -> None:
     """Record the fingerprint on a fresh out dir; on a rerun refuse a different one unless `on_change` says how.
-    An out dir of the older layout (global shards) is refused unless `on_change` is restage."""
+    An out dir of the older layout (global shards) is refused unless `on_change` is restage.
+
+    `stage_fingerprints` (stage → fingerprint of the config it reads, uvc_data.writer.stage_change) are recorded
+    too: a refusal names the stages that changed (and the `uvc data rerun` command when only stages that can be
+    re-run from the shards changed), and a config whose every stage matches the recorded ones — what a
+    `uvc data rerun` of the changed stages leaves — is accepted although its whole-config fingerprint differs."""
+    from uvc_data.writer.stage_change import describe_change
+
     fp = fingerprint(config_fingerprint, writer)
     record = {"schema": BUILD_SCHEMA, "fingerprint": fp, "config_fingerprint": config_fingerprint,
               "crf": writer.crf, "preset": writer.preset, "encode_threads": writer.encode_threads}
-    if out.store.exists(BUILD_JSON):
-        old = json.loads(out.store.read_bytes(BUILD_JSON))
+    if stage_fingerprints:
+        record["stage_fingerprints"] = dict(stage_fingerprints)
+        record["annotator_fingerprints"] = dict(annotator_fingerprints or {})
+    old = read_build_record(out.store)
+    if old is not None:
         if old.get("schema") in OLD_BUILD_SCHEMAS and on_change != "restage":
             raise ConfigError(
                 "executor.on_config_change",
@@ -120,16 +139,19 @@ def check_fingerprint(out: OutDir, config_fingerprint: str, writer: WriterConfig
                 "packed at the end); its shards and manifest stay readable, but a build cannot add to it. Use a new "
                 "out dir, or set executor.on_config_change='restage' to rebuild it in place with the shard-group "
                 f"layout {BUILD_SCHEMA}.")
+        same_stages = bool(stage_fingerprints) and old.get("stage_fingerprints") == record.get("stage_fingerprints")
         if old.get("schema") in OLD_BUILD_SCHEMAS:
             out.restage_all()
-        elif old.get("fingerprint") != fp:
+        elif old.get("fingerprint") != fp and not same_stages:
             if on_change == "error":
+                which = describe_change(out.root, old.get("stage_fingerprints"), stage_fingerprints)
                 raise ConfigError(
                     "executor.on_config_change",
                     f"{out.root} was staged with config fingerprint {old.get('fingerprint')} "
                     f"(config {old.get('config_fingerprint')}, crf {old.get('crf')}, preset {old.get('preset')}, "
                     f"encode_threads {old.get('encode_threads')}); this run has {fp} (config {config_fingerprint}, "
                     f"crf {writer.crf}, preset {writer.preset}, encode_threads {writer.encode_threads}). "
+                    + (which + " " if which else "") +
                     "Use a new out dir, or set executor.on_config_change='restage' to rebuild everything, or "
                     "'keep' to keep the inputs built so far and build only the rest with the new config.")
             if on_change == "restage":

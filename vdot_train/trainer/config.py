@@ -134,6 +134,11 @@ class DataConfig:
     # a captions side table (`uvc data recaption OUT` writes OUT/captions.parquet): its prompts replace the shards'
     # own for the keys it captioned; samples whose new caption was rejected keep the shard's caption
     captions_file: str = ""
+    # side tables of `uvc data rerun` / `uvc data recaption` (uvc_data.side_tables), applied in stage order over each
+    # sample's own json: new prompts, tasks, verdicts and signals; the clips they reject are left out like held-out
+    # keys. None: those of the out dir each shards folder `OUT/shards` is in (OUT/side/*.parquet, if any); [] none;
+    # else out dirs, side/ folders or .parquet files
+    side_tables: list[str] | None = None
     # samples read from the shards and decoded ahead on a background thread, overlapping with the training step
     prefetch: int = 2
     # each epoch's order: "samples" = a seeded permutation of every sample of every shard (as a shuffling sampler over
@@ -150,6 +155,10 @@ class DataConfig:
         if self.captions_file and "://" not in self.captions_file and not os.path.isfile(self.captions_file):
             raise ConfigError("data.captions_file", f"{self.captions_file} does not exist: give the captions.parquet "
                                                     "that `uvc data recaption OUT` wrote (OUT/captions.parquet)")
+        for path in self.side_tables or []:
+            if "://" not in path and not os.path.exists(path):
+                raise ConfigError("data.side_tables", f"{path} does not exist: give the out dir of a build that "
+                                                      "`uvc data rerun` ran on (or its side/*.parquet files)")
         if min(self.num_frames, self.height, self.width) < 1:
             raise ConfigError("data.num_frames", "num_frames, height and width must be ≥ 1")
 
