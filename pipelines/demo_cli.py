@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="delete the working folder first")
     p.add_argument("--no-ray", action="store_true", help="build the data in-process instead of on a local Ray")
     p.add_argument("--threads", type=int, default=0,
-                   help="torch CPU threads (default: one per core); 1 is much faster on a machine busy with other jobs")
+                   help="torch CPU threads of each training / scoring process (default 1: the demo's models are too small "
+                        "to gain from more)")
     p.set_defaults(func=_demo)
 
 

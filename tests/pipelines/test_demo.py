@@ -29,6 +29,11 @@ def test_quick_demo_end_to_end_and_rerun(tmp_path, capsys):
     excluded = set((work / "train_exclude.txt").read_text().split())
     assert holdout and holdout <= excluded and len(excluded) > len(holdout)
     assert any("_orig-rev-" in k for k in excluded) and any("_orig-" in k for k in excluded - holdout)
+    # the quick teacher trained data-parallel on 2 ranks (torchrun + gloo), the checkpoint says so
+    import torch
+
+    state = torch.load(sorted((work / "teacher" / "checkpoints").glob("step_*"))[-1] / "state.pt", weights_only=True)
+    assert state["world"] == 2 and len(state["rng_ranks"]) == 2
     # VDOT trained with its losses, DMD-only without OTD/GAN (from the training logs)
     vdot_log = [json.loads(line) for line in (work / "vdot" / "log.jsonl").read_text().splitlines()]
     dmd_log = [json.loads(line) for line in (work / "dmd" / "log.jsonl").read_text().splitlines()]
