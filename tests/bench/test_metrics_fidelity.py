@@ -78,6 +78,40 @@ def test_scribble_edge_f1(clip):
     assert math.isinf(good["kept_psnr"])  # the real first frame is kept
 
 
+def _shapes(t: int, size=(120, 200)):
+    import cv2
+
+    f = np.full((*size, 3), 40, np.uint8)
+    cv2.rectangle(f, (20 + 3 * t, 20), (90 + 3 * t, 80), (220, 180, 60), -1)
+    cv2.circle(f, (140, 60 + 2 * t), 30, (60, 200, 230), -1)
+    return cv2.GaussianBlur(f, (0, 0), 1.0)
+
+
+def test_scribble_lines_survive_a_smaller_reading():
+    """A control read smaller than it was drawn (area resampling turns 1-px white lines gray) keeps its lines: lines are
+    what exceeds half of each frame's peak, which for full-strength lines is the usual > 127."""
+    import cv2
+
+    from uvc_bench.metrics.fidelity import scribble_lines
+    from uvc_data.annotators.scribble import ScribbleAnnotator, ScribbleConfig
+
+    clip = np.stack([_shapes(t) for t in range(T)])
+    lines = ScribbleAnnotator(ScribbleConfig(backend="canny")).lines(clip)[..., 0]  # binary 255 lines
+    assert (lines > 127).mean() > 0.01 and np.array_equal(scribble_lines(lines), lines > 127)
+
+    def shrink(x):
+        return np.stack([cv2.resize(f, (50, 30), interpolation=cv2.INTER_AREA) for f in x])
+
+    small = shrink(lines)
+    assert not (small > 127).any()  # what a fixed threshold saw: no line at all
+    assert 0.02 < scribble_lines(small).mean() < 0.5
+    assert not scribble_lines(np.zeros_like(small)).any()  # a black control has no lines
+    vcu = build_vcu("scribble", "p", shrink(clip), {"scribble": np.repeat(small[..., None], 3, -1)})
+    follows = condition_fidelity("scribble", shrink(clip), vcu)["edge_f1"]
+    ignores = condition_fidelity("scribble", shrink(np.stack([_shapes(0)[:, ::-1]] * T)), vcu)["edge_f1"]
+    assert follows > 0.3 and follows > ignores + 0.15, (follows, ignores)
+
+
 def test_edge_f1_tolerance():
     a = np.zeros((20, 20), bool)
     a[10, 2:18] = True

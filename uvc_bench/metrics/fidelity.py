@@ -115,14 +115,23 @@ def _flow(res: FidelityResult, output: np.ndarray, vcu: "VCU", ts: np.ndarray, s
     res.skipped["flow_epe"] = "no source video given: the colour-wheel input has no absolute scale"
 
 
+def scribble_lines(control: np.ndarray) -> np.ndarray:
+    """The line pixels of scribble frames (N, H, W) uint8, white lines on black (the control, and the output's own
+    lines): above half of each frame's brightest pixel — for lines drawn at full strength the usual > 127. A control
+    read at a smaller size than it was drawn has its one-pixel lines area-averaged to gray (at 32 × 32 from 144 × 256
+    none reaches 128, and a fixed threshold found no line at all); here it keeps them."""
+    peak = control.reshape(len(control), -1).max(1).astype(np.float32)[:, None, None]
+    return (control.astype(np.float32) > 0.5 * peak) & (peak > 0)
+
+
 def _scribble(res: FidelityResult, output: np.ndarray, vcu: "VCU", ts: np.ndarray) -> None:
     try:
         from uvc_data.annotators.scribble import ScribbleAnnotator, ScribbleConfig
     except ImportError as exc:
         res.skipped["edge_f1"] = f"the scribble annotator is unavailable: {exc}"
         return
-    lines = ScribbleAnnotator(ScribbleConfig()).lines(output[ts])[..., 0] > 127  # (N, H, W)
-    target = to_uint8(vcu.frames[ts]).max(-1) > 127  # white lines on black
+    lines = scribble_lines(ScribbleAnnotator(ScribbleConfig()).lines(output[ts])[..., 0])  # (N, H, W)
+    target = scribble_lines(to_uint8(vcu.frames[ts]).max(-1))
     tol = fm.bsds_tolerance(*output.shape[1:3])
     prf = np.array([fm.edge_f1(p, g, tol) for p, g in zip(lines, target)]).mean(0)
     res.values.update(edge_precision=float(prf[0]), edge_recall=float(prf[1]), edge_f1=float(prf[2]))
