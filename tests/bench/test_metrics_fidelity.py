@@ -67,10 +67,13 @@ def test_flow_epe_against_the_source(clip):
     assert rep.values["flow_epe_normalized"] < 0.3 < bad["flow_epe_normalized"]
 
 
-def test_scribble_edge_f1(clip):
+def test_scribble_edge_f1():
+    from uvc_bench.metrics.fidelity import scribble_lines
     from uvc_data.annotators.scribble import ScribbleAnnotator, ScribbleConfig
 
+    clip = np.stack([_shapes(t) for t in range(T)])  # edges to draw (a blurred noise texture gives none)
     lines = ScribbleAnnotator(ScribbleConfig()).lines(clip)
+    assert scribble_lines(lines[..., 0]).mean() > 0.01  # the target is not empty (F1 of two empty sets is 1)
     vcu = build_vcu("firstframe+scribble", "p", clip, {"scribble": lines})
     good = condition_fidelity("firstframe+scribble", clip, vcu)
     bad = condition_fidelity("firstframe+scribble", noisy(np.roll(clip, 40, axis=2), amount=80), vcu)
