@@ -70,17 +70,13 @@ def table_bytes(rows: list[dict[str, Any]], inputs: list[list[Any]] | None = Non
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from uvc_data.writer.manifest import rows_table
+
     sch = schema()
-    clean = []
-    for row in rows:
-        row = {name: row.get(name) for name in sch.names}
-        for name in ("rejected", "signals"):
-            row[name] = sorted(dict(row[name] or {}).items())
-        clean.append(row)
-    sink = pa.BufferOutputStream()
     if inputs is not None:
         sch = sch.with_metadata({"schema": SIDE_SCHEMA, "inputs": json.dumps(inputs)})
-    pq.write_table(pa.Table.from_pylist(clean, schema=sch), sink, compression="zstd")
+    sink = pa.BufferOutputStream()
+    pq.write_table(rows_table(rows, sch), sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 

@@ -44,19 +44,23 @@ def schema() -> Any:
     ], metadata={"schema": MANIFEST_VERSION})
 
 
-def to_table(rows: list[dict[str, Any]]) -> Any:
-    """Manifest rows → a pyarrow Table of the manifest schema; maps as sorted (key, value) lists (deterministic
-    bytes), whether a row holds them as dicts (a fresh record) or as pairs (read back from a fragment)."""
+def rows_table(rows: list[dict[str, Any]], sch: Any, maps: tuple[str, ...] = ("rejected", "signals")) -> Any:
+    """Rows → a pyarrow Table of schema `sch` (missing columns null); the `maps` columns as sorted (key, value) lists
+    (deterministic bytes), whether a row holds them as dicts (a fresh record) or as pairs (read back from Parquet)."""
     import pyarrow as pa
 
-    sch = schema()
     clean = []
     for row in rows:
         row = {name: row.get(name) for name in sch.names}
-        for name in ("rejected", "signals"):
+        for name in maps:
             row[name] = sorted(dict(row[name] or {}).items())
         clean.append(row)
     return pa.Table.from_pylist(clean, schema=sch)
+
+
+def to_table(rows: list[dict[str, Any]]) -> Any:
+    """Manifest rows → a pyarrow Table of the manifest schema (rows_table)."""
+    return rows_table(rows, schema())
 
 
 def fragment_bytes(rows: list[dict[str, Any]]) -> bytes:
