@@ -1,14 +1,12 @@
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import numpy as np
 import pytest
 
 from uvc_data.captioners import CaptionConfig, CaptionContext, CaptionStep, build_captioner
 from uvc_data.captioners.base import clean_caption, sample_frames
-from uvc_data.errors import BadInputError, ConfigError, MissingWeightsError
+from uvc_data.errors import ConfigError, MissingWeightsError
 from uvc_data.sample import Provenance, Sample
+from uvc_data.testing.http_server import JsonHandler, serve
 
 
 def _sample(source, frames, start=0.0, end=2.0):
@@ -54,12 +52,12 @@ def test_bad_config_names_field():
         build_captioner(CaptionConfig(backend="openai"))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     requests: list = []
     fail_first = 0
 
     def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         type(self).requests.append((self.path, dict(self.headers), body))
         if type(self).fail_first > 0:
             type(self).fail_first -= 1
@@ -67,31 +65,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         n_images = sum(1 for part in body["messages"][0]["content"] if part["type"] == "image_url")
-        reply = {"choices": [{"message": {"content": f"The video shows {n_images} frames of a busy street."}}]}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_chat_reply(f"The video shows {n_images} frames of a busy street.")
 
 
 def test_openai_compatible_endpoint_on_a_local_server(clip_frames, monkeypatch):
     _Handler.requests, _Handler.fail_first = [], 1
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve(_Handler) as url:
         monkeypatch.setenv("MY_KEY", "secret")
-        cfg = CaptionConfig(backend="openai", endpoint=f"http://127.0.0.1:{server.server_port}/v1", model="qwen",
-                            api_key_env="MY_KEY", max_frames=3, retries=2, retry_backoff_s=0.01,
-                            endpoint_input="images")
+        cfg = CaptionConfig(backend="openai", endpoint=url, model="qwen", api_key_env="MY_KEY", max_frames=3,
+                            retries=2, retry_backoff_s=0.01, endpoint_input="images")
         cap = build_captioner(cfg)
         text = cap.caption(clip_frames, 16.0, CaptionContext("x.mp4", 0, 2))
-    finally:
-        server.shutdown()
     assert text == "The video shows 3 frames of a busy street."
     assert len(_Handler.requests) == 2  # one 503, retried
     path, headers, body = _Handler.requests[-1]
@@ -120,14 +104,9 @@ def test_openai_endpoint_gets_the_clip_as_a_video_at_its_real_rate(clip_frames):
     from uvc_data.video.codec import decode_video
 
     _Handler.requests, _Handler.fail_first = [], 0
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        cfg = CaptionConfig(backend="openai", endpoint=f"http://127.0.0.1:{server.server_port}/v1", model="qwen",
-                            max_frames=8, sample_fps=2.0)
+    with serve(_Handler) as url:
+        cfg = CaptionConfig(backend="openai", endpoint=url, model="qwen", max_frames=8, sample_fps=2.0)
         build_captioner(cfg).caption(clip_frames, 16.0, CaptionContext("x.mp4", 0, 2))
-    finally:
-        server.shutdown()
     _, _, body = _Handler.requests[-1]
     part = body["messages"][0]["content"][0]
     assert part["type"] == "video_url" and part["video_url"]["url"].startswith("data:video/mp4;base64,")

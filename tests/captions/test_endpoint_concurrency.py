@@ -4,20 +4,19 @@ requests last, and counts how many it serves at once. Captions come back in the 
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
 from uvc_data.captioners import CaptionConfig, CaptionContext, build_captioner
 from uvc_data.captioners.base import CaptionRequest
+from uvc_data.testing.http_server import JsonHandler, serve
 from uvc_data.video.codec import decode_video
 
 
-class SlowFirst(BaseHTTPRequestHandler):
+class SlowFirst(JsonHandler):
     """Caption = "Clip with N frames at R fps, marker M." (M: the first pixel of the clip, to tell clips apart);
     a clip whose marker is m waits (5 - m) × 0.25 s, so later clips are answered first."""
 
@@ -33,7 +32,7 @@ class SlowFirst(BaseHTTPRequestHandler):
             cls.in_flight += 1
             cls.peak = max(cls.peak, cls.in_flight)
         try:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = self.read_json()
             video = body["messages"][0]["content"][0]
             if video["type"] != "video_url" or not video["video_url"]["url"].startswith("data:video/mp4;base64,"):
                 cls.problems.append(f"not an MP4 video_url part: {str(video)[:80]}")
@@ -46,29 +45,18 @@ class SlowFirst(BaseHTTPRequestHandler):
             time.sleep((5 - marker) * 0.25)
             with cls.lock:
                 cls.order.append(marker)
-            reply = {"choices": [{"message": {"content": f"Clip with {len(frames)} frames at {fps:.2f} fps, "
-                                                         f"marker {marker}."}}]}
+            reply = f"Clip with {len(frames)} frames at {fps:.2f} fps, marker {marker}."
         finally:
             with cls.lock:
                 cls.in_flight -= 1
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_chat_reply(reply)
 
 
 @pytest.fixture()
 def server():
     SlowFirst.in_flight, SlowFirst.peak, SlowFirst.order, SlowFirst.problems = 0, 0, [], []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), SlowFirst)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}/v1"
-    srv.shutdown()
+    with serve(SlowFirst) as url:
+        yield url
 
 
 def _clips() -> list[CaptionRequest]:

