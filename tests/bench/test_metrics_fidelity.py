@@ -109,6 +109,8 @@ def test_scribble_lines_survive_a_smaller_reading():
     assert not (small > 127).any()  # what a fixed threshold saw: no line at all
     assert 0.02 < scribble_lines(small).mean() < 0.5
     assert not scribble_lines(np.zeros_like(small)).any()  # a black control has no lines
+    noise = np.random.default_rng(0).integers(0, 12, small.shape).astype(np.uint8)
+    assert not scribble_lines(noise).any()  # nor one with codec-level noise
     vcu = build_vcu("scribble", "p", shrink(clip), {"scribble": np.repeat(small[..., None], 3, -1)})
     follows = condition_fidelity("scribble", shrink(clip), vcu)["edge_f1"]
     ignores = condition_fidelity("scribble", shrink(np.stack([_shapes(0)[:, ::-1]] * T)), vcu)["edge_f1"]

@@ -115,13 +115,17 @@ def _flow(res: FidelityResult, output: np.ndarray, vcu: "VCU", ts: np.ndarray, s
     res.skipped["flow_epe"] = "no source video given: the colour-wheel input has no absolute scale"
 
 
+MIN_LINE_PEAK = 16  # a frame whose brightest pixel is darker holds no line: a black control's codec noise is not a drawing
+
+
 def scribble_lines(control: np.ndarray) -> np.ndarray:
     """The line pixels of scribble frames (N, H, W) uint8, white lines on black (the control, and the output's own
     lines): above half of each frame's brightest pixel — for lines drawn at full strength the usual > 127. A control
     read at a smaller size than it was drawn has its one-pixel lines area-averaged to gray (at 32 × 32 from 144 × 256
-    none reaches 128, and a fixed threshold found no line at all); here it keeps them."""
+    none reaches 128, and a fixed threshold found no line at all); here it keeps them. A frame peaking below
+    MIN_LINE_PEAK has none."""
     peak = control.reshape(len(control), -1).max(1).astype(np.float32)[:, None, None]
-    return (control.astype(np.float32) > 0.5 * peak) & (peak > 0)
+    return (control.astype(np.float32) > 0.5 * peak) & (peak >= MIN_LINE_PEAK)
 
 
 def _scribble(res: FidelityResult, output: np.ndarray, vcu: "VCU", ts: np.ndarray) -> None:
