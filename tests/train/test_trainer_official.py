@@ -85,7 +85,7 @@ def test_dmd_and_otd_each_run_their_own_draw_and_scores(tiny_vace_dir, tiny_samp
     assert loss.requires_grad
 
 
-def test_critic_gan_step_noises_real_and_fake_with_the_same_noise(tiny_vace_dir, tiny_samples, tmp_path):
+def test_critic_gan_step_noises_real_and_fake_with_the_same_noise_in_one_forward(tiny_vace_dir, tiny_samples, tmp_path):
     tr = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path, "run.log_every=0", "run.ckpt_every=0"), tiny_samples)
     tr.step = 1  # odd: the critic trains the discriminator
     assert not tr.is_even()
@@ -98,13 +98,41 @@ def test_critic_gan_step_noises_real_and_fake_with_the_same_noise(tiny_vace_dir,
     tr.generate = lambda b, grad: samples.append(generate(b, grad)) or samples[-1]
     tr._seed_iteration()
     tr.critic_loss(tr.data.next_batch())
-    (x_fake, t), (x_real, t2) = inputs
+    # one forward of the concatenated batch (fake; real), as the official critic does
+    assert len(inputs) == 1
+    (x_fake, x_real), (t, t2) = inputs[0][0].chunk(2), inputs[0][1].chunk(2)
     assert torch.equal(t, t2)
     sigma = float(t[0]) / 1000
     x0_hat, real = samples[0][0], batches[0].real
     noise = (x_fake - (1 - sigma) * x0_hat) / sigma  # the fake's noise, recovered
     assert torch.allclose(x_real, add_noise(real, noise, t), atol=1e-4)
     assert not torch.allclose(noise, torch.zeros_like(noise))
+
+
+def test_critic_r1_rides_in_the_critic_forward_and_equals_separate_evaluations(tiny_vace_dir, tiny_samples, tmp_path):
+    sigma = 0.05
+    tr = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path, "loss.r1_weight=1.0", f"loss.r1_sigma={sigma}",
+                                     "run.log_every=0", "run.ckpt_every=0"), tiny_samples)
+    tr.step = 1
+    inputs = []
+    hook = tr.nets.fake_score.transformer.register_forward_pre_hook(
+        lambda _m, _a, kw: inputs.append((kw["hidden_states"].detach().clone(), kw["timestep"].clone())),
+        with_kwargs=True)
+    tr._seed_iteration()
+    batch = tr.data.next_batch()
+    loss, stats = tr.critic_loss(batch)
+    hook.remove()
+    assert len(inputs) == 1  # fake, real and the perturbed real: one forward of three
+    x_fake, x_real, x_pert = inputs[0][0].chunk(3)
+    t = inputs[0][1].chunk(3)[0]
+    n = (x_pert - x_real) / sigma
+    assert abs(float(n.std()) - 1) < 0.1 and abs(float(n.mean())) < 0.1  # x + σ·n, n ~ N(0, I)
+    with torch.no_grad():  # each input in its own forward gives the same logits and the same R1
+        d_fake, d_real, d_pert = (tr.logits(x, t, batch) for x in (x_fake, x_real, x_pert))
+    assert stats["r1"] == pytest.approx(float((d_real - d_pert).pow(2).mean()), rel=1e-3, abs=1e-9)
+    assert stats["d_real"] == pytest.approx(float(d_real.mean()), rel=1e-4, abs=1e-6)
+    assert stats["d_fake"] == pytest.approx(float(d_fake.mean()), rel=1e-4, abs=1e-6)
+    assert float(loss.detach()) == pytest.approx(tr.cfg.loss.gan_d_weight * stats["gan_d"] + stats["r1"], rel=1e-5)
 
 
 def test_sampler_and_cli_negative_prompt_default_to_wans():

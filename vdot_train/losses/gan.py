@@ -43,15 +43,26 @@ def nonsaturating_d(d_real: Tensor, d_fake: Tensor) -> Tensor:
     return F.softplus(-d_real.float()).mean() + F.softplus(d_fake.float()).mean()
 
 
+def r1_perturbed(x: Tensor, sigma: float, generator: torch.Generator | None = None) -> Tensor:
+    """x + σ·n, n ~ N(0, I): the input of GAN-3's second evaluation (x detached)."""
+    if not sigma > 0:
+        raise ValueError(f"approximate R1 needs a perturbation sigma > 0, got {sigma}")
+    x = x.detach()
+    return x + sigma * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def approx_r1_from_logits(d: Tensor, d_perturbed: Tensor) -> Tensor:
+    """GAN-3 from the two evaluations' logits: mean‖D(x) − D(x + σ·n)‖²."""
+    return (d.float() - d_perturbed.float()).pow(2).mean()
+
+
 def approx_r1(
     d_fn: Callable[[Tensor], Tensor], x: Tensor, sigma: float, generator: torch.Generator | None = None
 ) -> Tensor:
     """GAN-3: mean‖D(x) − D(x + σ·n)‖² — approximate R1 (x real) / R2 (x fake); ≈ σ²‖∇D‖² for small σ.
 
-    Gradients flow into D through both evaluations; x itself is detached.
+    Gradients flow into D through both evaluations; x itself is detached. (The trainer evaluates both in the critic's
+    one batched forward instead: `r1_perturbed` + `approx_r1_from_logits`.)
     """
-    if not sigma > 0:
-        raise ValueError(f"approximate R1 needs a perturbation sigma > 0, got {sigma}")
-    x = x.detach()
-    n = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return (d_fn(x).float() - d_fn(x + sigma * n).float()).pow(2).mean()
+    x_perturbed = r1_perturbed(x, sigma, generator)
+    return approx_r1_from_logits(d_fn(x.detach()), d_fn(x_perturbed))

@@ -45,7 +45,7 @@ class _Heads(nn.Module):
             raise ValueError(f"time embedding must be [B, {self.time_dim}], got {tuple(temb.shape)}; set time_dim")
         outs = self.block_outputs(features)  # num_blocks × [B, feature_dim]
         z = torch.cat([*outs, self.time_scale * temb.to(outs[0].dtype)], dim=-1)  # [B, nb·F + time_dim]
-        return self.out(z).squeeze(-1)
+        return self.out(z).squeeze(-1).clone()  # not a view: an FSDP2 unit's output keeps its backward hook
 
 
 # --- official -------------------------------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ class OfficialBlockHead(nn.Module):
         a = self.o(F_.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, 1, R))  # [B, 1, R]
         y = query_B1R + a
         y = y + self.ffn(self.norm_ffn(y))
-        return self.proj_out(y).squeeze(1)
+        return self.proj_out(y).squeeze(1).clone()  # not a view (an FSDP2 unit under distributed)
 
 
 class OfficialDiscriminatorHeads(_Heads):
@@ -140,7 +140,7 @@ class RegisterCrossAttention(nn.Module):
         kv = self.norm_kv(self.proj_in(tokens_BND))  # [B, N, R]
         h = q + self.attn(q, kv, kv, need_weights=False)[0]  # [B, 1, R]
         h = h + self.ffn(self.norm_ffn(h))
-        return self.proj_out(h).squeeze(1)  # [B, feature_dim]
+        return self.proj_out(h).squeeze(1).clone()  # [B, feature_dim]; not a view (an FSDP2 unit)
 
 
 class DiscriminatorHeads(_Heads):

@@ -233,6 +233,7 @@ def plan(cfg: TrainConfig, world: int, gpu_bytes: int, architecture: str = "", d
                                    grad_unsharded, "latents": latents},
         "critic, even (denoising)": {"gradients": grads_c, "activations": act, "all-gather": gather + grad_unsharded,
                                      "latents": latents},
+        # fake and real in one forward of twice the batch (VDOTTrainer.joint_logits): one gradient per parameter
         "critic, odd (GAN-D)": {"gradients": grads_c, "activations": 2 * act, "all-gather": gather + grad_unsharded,
                                 "latents": latents},
     }

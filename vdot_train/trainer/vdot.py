@@ -11,7 +11,7 @@ A non-finite loss or gradient norm skips that optimiser step; it is logged and c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ from vdot_train.data import TrainBatch, TrainData
 from vdot_train.flow import add_noise, cfg as apply_cfg, sample_timesteps, student_schedule, x0_from_velocity
 from vdot_train.losses.denoise import denoising_loss
 from vdot_train.losses.dmd import dmd_gradient, dmd_loss
-from vdot_train.losses.gan import approx_r1, nonsaturating_d, nonsaturating_g, relativistic_d, relativistic_g
+from vdot_train.losses.gan import (approx_r1_from_logits, nonsaturating_d, nonsaturating_g, r1_perturbed, relativistic_d,
+                                   relativistic_g)
 from vdot_train.losses.otd import otd_loss
 from vdot_train.models.denoiser import Denoiser
 from vdot_train.trainer import checkpoint as ckpt
@@ -122,6 +123,20 @@ class VDOTTrainer:
                                        return_features=self.cfg.disc.blocks)
             return self.nets.heads([f.float() for f in out.features], out.temb.float())
 
+    def joint_logits(self, xs: list[torch.Tensor], t: torch.Tensor, batch: TrainBatch) -> list[torch.Tensor]:
+        """D_τ of several inputs at the same t in ONE forward, concatenated along the batch (the official critic's
+        `torch.concatenate((noisy_fake, noisy_real))`), with the prompt embeddings and the VACE context repeated.
+
+        One forward, not one per input, also matters for memory under FSDP: when a network's parameters take part in
+        two forward graphs of one backward, autograd holds each parameter's first gradient, unsharded, until the second
+        arrives — every rank would then hold the network's whole gradient at once (measured: +0.5 GiB per rank at the
+        1.3B width with 2 + 1 blocks, docs/benchmarks.md)."""
+        n = len(xs)
+        rep = lambda x: None if x is None else torch.cat([x] * n)  # noqa: E731
+        d = self.logits(torch.cat(xs), torch.cat([t] * n), replace(batch, text_emb=rep(batch.text_emb),
+                                                                  context=rep(batch.context)))
+        return list(d.chunk(n))
+
     def _draw_t(self, batch: int, gan: bool = False) -> torch.Tensor:
         """t for the DMD/OTD/denoising draws (shift 5, k in [20, 980)) or the GAN branch (shift 12, k in [0, 1000))."""
         lc = self.cfg.loss
@@ -197,15 +212,16 @@ class VDOTTrainer:
         noise = self._noise_like(x0_hat)  # official: the SAME noise for real and fake in the critic's GAN step
         x_fake, x_real = add_noise(x0_hat, noise, t), add_noise(real, noise, t)
         backbone = None if lc.gan_d_trains_backbone else self.nets.fake_score
+        xs = [x_fake, x_real] + ([r1_perturbed(x_real, lc.r1_sigma, self.rng)] if lc.r1_weight > 0 else [])
         with frozen(backbone):
-            d_fake, d_real = self.logits(x_fake, t, batch), self.logits(x_real, t, batch)
+            d_fake, d_real, *d_perturbed = self.joint_logits(xs, t, batch)
             l_gan = relativistic_d(d_real, d_fake) if lc.gan_loss == "relativistic" else nonsaturating_d(d_real, d_fake)
             loss = lc.gan_d_weight * l_gan
             stats = {"gan_d": float(l_gan.detach()), "d_real": float(d_real.detach().mean()),
                      "d_fake": float(d_fake.detach().mean()),
                      "t": float(t.mean())}
-            if lc.r1_weight > 0:
-                r1 = approx_r1(lambda x: self.logits(x, t, batch), x_real, lc.r1_sigma, generator=self.rng)
+            if lc.r1_weight > 0:  # GAN-3 on the real input; its perturbed copy rode in the same forward
+                r1 = approx_r1_from_logits(d_real, d_perturbed[0])
                 loss = loss + lc.r1_weight * r1
                 stats["r1"] = float(r1.detach())
         return loss, stats
