@@ -135,6 +135,35 @@ def test_critic_r1_rides_in_the_critic_forward_and_equals_separate_evaluations(t
     assert float(loss.detach()) == pytest.approx(tr.cfg.loss.gan_d_weight * stats["gan_d"] + stats["r1"], rel=1e-5)
 
 
+def test_each_trained_network_runs_one_forward_with_grad_per_backward(tiny_vace_dir, tiny_samples, tmp_path):
+    """A network whose parameters enter two forward graphs of one backward holds its whole gradient unsharded until
+    the second graph reaches it (autograd sums both contributions before FSDP can reduce-scatter): every phase must
+    run each trainable network at most once with grad between backwards."""
+    tr = build_vdot_trainer(tiny_cfg(tiny_vace_dir, tmp_path, "schedule.dfake_gen_update_ratio=1", "run.log_every=0",
+                                     "run.ckpt_every=0"), tiny_samples)
+    calls = []
+    for name in ("generator", "fake_score"):
+        net = getattr(tr.nets, name)
+        net.transformer.register_forward_pre_hook(
+            lambda m, _a, n=name: calls.append(n) if torch.is_grad_enabled() and any(
+                p.requires_grad for p in m.parameters()) else None)
+    per_backward = []
+    backward = torch.Tensor.backward
+
+    def counted(self, *a, **k):
+        per_backward.append(list(calls))
+        calls.clear()
+        return backward(self, *a, **k)
+
+    torch.Tensor.backward = counted
+    try:
+        for _ in range(2):  # generator even + critic even, generator odd (GAN-G) + critic odd (GAN-D)
+            tr.train_step()
+    finally:
+        torch.Tensor.backward = backward
+    assert per_backward == [["generator"], ["fake_score"], ["generator"], ["fake_score"]]
+
+
 def test_sampler_and_cli_negative_prompt_default_to_wans():
     import argparse
     import inspect
