@@ -9,6 +9,7 @@ the full-state helpers below serve one-process teacher pretraining and older che
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -74,6 +75,11 @@ def parallelize(model: nn.Module, cpu_offload: bool = False, reshard_after_forwa
         kw["mp_policy"] = mp_policy
     for unit in fsdp_units(model, wrap, OFFICIAL_MIN_PARAMS if min_params is None else min_params):
         fully_shard(unit, **kw)
+    # diffusers' Wan modules return reshaped views; FSDP2 warns once per class that an in-place op on one would skip
+    # its backward hook. None is modified in place: sharded forward and gradients equal one process's
+    # (tests/train/test_distributed_gloo.py), so the warning would only bury real ones at every launch
+    warnings.filterwarnings("ignore", message=r"FSDP2-wrapped module \(FSDP(Denoiser|Linear|Wan\w+)\) returned a view",
+                            category=UserWarning)
     return model
 
 
