@@ -52,5 +52,19 @@ def test_paper_setup_fits_with_offload_only():
     assert plan(cfg, 8, parse_bytes("141GB"), "wan-vace-14b").rows["teacher (frozen)"] * 2 == pl2.rows["teacher (frozen)"]
 
 
+def test_async_checkpoint_staging_is_a_host_copy_of_the_saved_shards():
+    cfg = get_recipe("phase2")
+    pl = plan(cfg, 4, parse_bytes("141GB"), "wan-vace-14b")
+    key = "async checkpoint staging (a copy of the saved shards)"
+    assert key not in pl.host and any("async_checkpoint=true would stage" in n for n in pl.notes)
+    cfg.run.async_checkpoint = True
+    pa = plan(cfg, 4, parse_bytes("141GB"), "wan-vace-14b")
+    # fp32 master weights and two fp32 Adam moments of generator, fake score and heads, a quarter per rank
+    assert pa.host[key] == pa.rows.get("generator + fake score + heads (master weights)",
+                                       pa.host.get("generator + fake score + heads (master weights)")) * 3
+    assert pa.peak == pl.peak  # host memory only: the GPU plan does not change
+    assert 95 * GiB < pa.host[key] < 100 * GiB  # 34.9 B trained parameters × 12 bytes / 4
+
+
 def test_parse_bytes():
     assert parse_bytes("141GB") == 141 * GiB and parse_bytes("80GiB") == 80 * GiB and parse_bytes("512MB") == 512 << 20

@@ -11,7 +11,8 @@ Activations (per sample, compute dtype): with per-block checkpointing each block
 [N, dim] (VACE blocks: input and hint), and one block at a time is recomputed with all its intermediates,
 ≈ N·(20·dim + 2·ffn) elements (q, k, v, rotated q/k, attention out, projections, norms and modulated copies, FFN
 in/out) — counted from diffusers' WanTransformerBlock; without checkpointing every block keeps those.
-With fsdp_cpu_offload the sharded parameters, gradients and moments live in host memory (reported apart).
+With fsdp_cpu_offload the sharded parameters, gradients and moments live in host memory (reported apart); with
+run.async_checkpoint a checkpoint's staging copy of this rank's saved shards does too (DCP copies before it writes).
 The figures are estimates of tensor bytes; the CUDA context and allocator slack are a fixed 3 GiB + 5 %.
 """
 from __future__ import annotations
@@ -199,6 +200,13 @@ def plan(cfg: TrainConfig, world: int, gpu_bytes: int, architecture: str = "", d
         pl.host["gradients (sharded, largest step)"] = (s.params + hp) * 4 // shard
     else:
         pl.rows.update(sharded)
+    # what a checkpoint saves of this rank (trained weights + Adam moments); DCP's async_save first copies it to host
+    staged = (trainable * master + 2 * trainable * 4) // shard
+    if cfg.run.async_checkpoint:
+        pl.host["async checkpoint staging (a copy of the saved shards)"] = staged
+    else:
+        pl.notes.append(f"run.async_checkpoint=true would stage {staged / GiB:.1f} GiB of host memory per rank while a "
+                        "checkpoint is written (a copy of this rank's saved shards)")
     te = text_encoder_params(cfg)  # the model dir's own text encoder config, else umT5-XXL
     te_bytes = te * text_encoder_bytes_per_param(cfg)
     if cfg.model.text_encoder_device == "auto":
