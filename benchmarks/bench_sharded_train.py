@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,8 @@ def run(args, world: int, model: str, tmp: Path) -> list[dict]:
     if not args.glibc_dynamic_mmap:
         env["GLIBC_TUNABLES"] = MMAP_FIXED
     subprocess.run(cmd, check=True, env=env)
+    if not args.keep_runs:  # each run's checkpoints are GBs (4 GiB at 2 + 1 blocks); the reports stay
+        shutil.rmtree(tmp / f"run{world}", ignore_errors=True)
     return [json.loads(Path(f"{report}.rank{r}.json").read_text()) for r in range(world)]
 
 
@@ -173,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--glibc-dynamic-mmap", action="store_true",
                     help="keep glibc's default (dynamic) mmap threshold: RSS then includes freed heap blocks")
+    ap.add_argument("--keep-runs", action="store_true", help="keep each run's out dir (checkpoints) under --work")
     ap.add_argument("--worker", action="store_true")
     ap.add_argument("--model", default="")
     ap.add_argument("--out", default="")
