@@ -28,6 +28,7 @@ def test_defaults_are_the_official_values(recipe):
     assert (lc.shift, lc.critic_shift, lc.t_min, lc.t_max) == (5.0, 12.0, 20.0, 980.0)
     assert lc.t_draw == (20, 980) and lc.critic_t_draw == (0, 1000)  # integer draws before the shift
     assert lc.share_score_draw is False  # DMD and OTD each draw their own t, noise and scores
+    assert (lc.r1_weight, lc.r1_sigma) == (0.0, 0.05)  # approximate R1 off; its σ when on
     assert (lc.otd.eps, lc.otd.iters, lc.otd.pool, lc.otd.alpha) == (0.1, 60, 2, 0.1)
     sc = cfg.schedule
     assert sc.student_schedule == "official" and sc.student_steps == (1000, 750, 500, 250)
@@ -133,6 +134,16 @@ def test_critic_r1_rides_in_the_critic_forward_and_equals_separate_evaluations(t
     assert stats["d_real"] == pytest.approx(float(d_real.mean()), rel=1e-4, abs=1e-6)
     assert stats["d_fake"] == pytest.approx(float(d_fake.mean()), rel=1e-4, abs=1e-6)
     assert float(loss.detach()) == pytest.approx(tr.cfg.loss.gan_d_weight * stats["gan_d"] + stats["r1"], rel=1e-5)
+
+
+@pytest.mark.parametrize("sets,key", [(["loss.r1_weight=-1"], "loss.r1_weight"),
+                                      (["loss.r1_weight=1", "loss.r1_sigma=0"], "loss.r1_sigma")])
+def test_bad_r1_settings_are_refused_naming_the_key(tiny_vace_dir, tmp_path, sets, key):
+    from uvc_data.configurable import validate
+    from uvc_data.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        validate(tiny_cfg(tiny_vace_dir, tmp_path, *sets))
 
 
 def test_each_trained_network_runs_one_forward_with_grad_per_backward(tiny_vace_dir, tiny_samples, tmp_path):

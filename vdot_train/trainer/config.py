@@ -45,7 +45,7 @@ class LossConfig:
     gan_loss: Literal["relativistic", "nonsaturating"] = "relativistic"
     gan_d_trains_backbone: bool = True  # GAN-D gradient also updates the fake-score backbone (heads share it)
     r1_weight: float = 0.0  # approximate R1 on real inputs (official: off)
-    r1_sigma: float = 0.01
+    r1_sigma: float = 0.05  # perturbation σ of the approximate R1 (official `r1_sigma: 0.05`)
     dmd_normaliser: Literal["t_over_1000", "mean_abs", "none"] = "t_over_1000"  # official VDOT vs DMD2/Self-Forcing
     guidance: float = 3.0  # real score CFG
     negative_prompt: str = WAN_NEGATIVE_PROMPT  # official: Wan's standard negative prompt; "" = none
@@ -67,6 +67,10 @@ class LossConfig:
             raise ConfigError("loss.dmd_weight / loss.otd_weight", "weights must be ≥ 0 and not both 0")
         if self.guidance < 1.0:
             raise ConfigError("loss.guidance", "the real score's CFG scale must be ≥ 1 (official 3.0)")
+        if self.r1_weight < 0:
+            raise ConfigError("loss.r1_weight", f"must be ≥ 0 (official 0 = off), got {self.r1_weight}")
+        if self.r1_weight > 0 and not self.r1_sigma > 0:
+            raise ConfigError("loss.r1_sigma", f"the R1 perturbation must be > 0 (official 0.05), got {self.r1_sigma}")
         for name, (lo, hi) in (("loss.t_draw", self.t_draw), ("loss.critic_t_draw", self.critic_t_draw)):
             if not 0 <= lo < hi <= 1000:
                 raise ConfigError(name, f"need 0 <= lo < hi <= 1000 (official (20, 980) / (0, 1000)), got {(lo, hi)}")

@@ -129,7 +129,7 @@ class VDOTTrainer:
 
         One forward, not one per input, also matters for memory under FSDP: when a network's parameters take part in
         two forward graphs of one backward, autograd holds each parameter's first gradient, unsharded, until the second
-        arrives — every rank would then hold the network's whole gradient at once (measured: +0.5 GiB per rank at the
+        arrives — every rank would then hold the network's whole gradient at once (measured: +0.45 GiB per rank at the
         1.3B width with 2 + 1 blocks, docs/benchmarks.md)."""
         n = len(xs)
         rep = lambda x: None if x is None else torch.cat([x] * n)  # noqa: E731
